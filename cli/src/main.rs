@@ -1,0 +1,2 @@
+//! The `lanes` command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! lanes-scheduler: conflict graph, ordered batches, metrics and the parallel runtime.
