@@ -1,0 +1,64 @@
+//! The block environment the EVM's block opcodes read.
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_rpc_types_eth::Header;
+use std::collections::BTreeMap;
+
+/// Mainnet's chain id.
+pub const MAINNET_CHAIN_ID: u64 = 1;
+
+/// What a transaction can see of its block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// Block number.
+    pub number: u64,
+    /// Timestamp in seconds.
+    pub timestamp: u64,
+    /// The fee recipient (COINBASE).
+    pub beneficiary: Address,
+    /// EIP-1559 base fee (BASEFEE), if the block has one.
+    pub base_fee: Option<u64>,
+    /// DIFFICULTY before the merge, PREVRANDAO after it.
+    pub prevrandao: U256,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// CHAINID.
+    pub chain_id: u64,
+    /// EIP-4844 blob base fee (BLOBBASEFEE), if the block has one.
+    pub blob_base_fee: Option<u128>,
+    /// Hashes for BLOCKHASH by block number.
+    pub block_hashes: BTreeMap<u64, B256>,
+}
+
+impl BlockEnv {
+    /// The environment of a mainnet block, from its header and the known block hashes.
+    pub fn from_header(header: &Header, block_hashes: &BTreeMap<u64, B256>) -> Self {
+        let prevrandao = if header.difficulty.is_zero() {
+            U256::from_be_bytes(header.mix_hash.0)
+        } else {
+            header.difficulty
+        };
+        Self {
+            number: header.number,
+            timestamp: header.timestamp,
+            beneficiary: header.beneficiary,
+            base_fee: header.base_fee_per_gas,
+            prevrandao,
+            gas_limit: header.gas_limit,
+            chain_id: MAINNET_CHAIN_ID,
+            blob_base_fee: header
+                .excess_blob_gas
+                .map(alloy_eips::eip4844::calc_blob_gasprice),
+            block_hashes: block_hashes.clone(),
+        }
+    }
+
+    /// The hash BLOCKHASH returns for `number`, if it is known and in range.
+    pub fn block_hash(&self, number: U256) -> Option<B256> {
+        let n: u64 = number.try_into().ok()?;
+        if n >= self.number || self.number - n > 256 {
+            return Some(B256::ZERO);
+        }
+        self.block_hashes.get(&n).copied()
+    }
+}

@@ -1,0 +1,36 @@
+//! The analyzer's budgets, in one place. A path cut by a budget widens the prediction (with a
+//! reason naming the budget); it is never dropped.
+
+/// Budgets that bound the analysis of one transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Opcodes interpreted per transaction, over all paths (default 3,000,000: a 30M-gas
+    /// transaction of cheap opcodes runs about 10M steps; real ones far fewer).
+    pub steps: u64,
+    /// Paths explored per transaction: a branch on an unknown condition forks the path
+    /// (default 64).
+    pub paths: usize,
+    /// Nested calls followed (default 24; the EVM's own limit is 1024).
+    pub call_depth: usize,
+    /// Highest memory offset (in bytes) a frame may touch (default 4 MiB; a real transaction
+    /// runs out of gas long before 32 MiB).
+    pub memory_bytes: usize,
+    /// Forks one path may take at the same branch before it is cut: bounds loops whose exit
+    /// depends on an unknown value (default 4).
+    pub loop_forks: u32,
+    /// Bytes of return data kept from a followed call (default 1 MiB).
+    pub return_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            steps: 3_000_000,
+            paths: 64,
+            call_depth: 24,
+            memory_bytes: 4 << 20,
+            loop_forks: 4,
+            return_bytes: 1 << 20,
+        }
+    }
+}

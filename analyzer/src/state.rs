@@ -1,0 +1,215 @@
+//! A read-only view of the pre-block state, and analysed contract code.
+
+use crate::input::PreState;
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256, map::AddressMap};
+use revm::bytecode::{Bytecode, JumpTable, opcode};
+use std::sync::Arc;
+
+/// Contract code with its jump destinations and what it can reach beyond its own storage.
+#[derive(Clone, Debug)]
+pub struct ContractCode {
+    /// The code, padded with STOPs so a truncated PUSH reads zeros.
+    padded: Bytes,
+    /// The unpadded length.
+    len: usize,
+    /// Valid JUMPDEST offsets.
+    jumps: JumpTable,
+    /// keccak256 of the code (EXTCODEHASH).
+    hash: B256,
+    /// Whether any opcode can touch another account (calls, creates, BALANCE, EXTCODE*,
+    /// SELFDESTRUCT).
+    reaches_out: bool,
+    /// Whether any opcode writes storage.
+    writes_storage: bool,
+}
+
+#[expect(dead_code, reason = "used by the interpreter, landing next")]
+impl ContractCode {
+    /// Analyses raw legacy bytecode.
+    pub fn new(raw: Bytes) -> Self {
+        let len = raw.len();
+        let hash = keccak256(&raw);
+        let bytecode = Bytecode::new_legacy(raw);
+        let jumps = bytecode
+            .legacy_jump_table()
+            .cloned()
+            .unwrap_or_else(|| JumpTable::from_slice(&[], 0));
+        let padded = bytecode.bytecode().clone();
+        let (mut reaches_out, mut writes_storage) = (false, false);
+        let mut pc = 0;
+        while pc < len {
+            let op = padded[pc];
+            match op {
+                opcode::CALL
+                | opcode::CALLCODE
+                | opcode::DELEGATECALL
+                | opcode::STATICCALL
+                | opcode::CREATE
+                | opcode::CREATE2
+                | opcode::SELFDESTRUCT
+                | opcode::BALANCE
+                | opcode::EXTCODESIZE
+                | opcode::EXTCODECOPY
+                | opcode::EXTCODEHASH => reaches_out = true,
+                opcode::SSTORE => writes_storage = true,
+                _ => {}
+            }
+            pc += 1 + push_len(op);
+        }
+        Self {
+            padded,
+            len,
+            jumps,
+            hash,
+            reaches_out,
+            writes_storage,
+        }
+    }
+
+    /// The code bytes (padded with zeros past `len`).
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.padded
+    }
+
+    /// Unpadded length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no code.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The original code (for EXTCODECOPY / CODECOPY).
+    pub(crate) fn original(&self) -> &[u8] {
+        &self.padded[..self.len]
+    }
+
+    /// Whether `pc` is a valid jump destination.
+    pub(crate) fn is_jumpdest(&self, pc: usize) -> bool {
+        pc < self.len && self.jumps.is_valid(pc)
+    }
+
+    /// keccak256 of the code.
+    pub fn hash(&self) -> B256 {
+        self.hash
+    }
+
+    /// Whether the code can touch accounts other than its own storage.
+    pub(crate) fn reaches_out(&self) -> bool {
+        self.reaches_out
+    }
+
+    /// Whether the code contains SSTORE.
+    pub(crate) fn writes_storage(&self) -> bool {
+        self.writes_storage
+    }
+}
+
+/// The number of immediate bytes after `op`.
+pub(crate) const fn push_len(op: u8) -> usize {
+    if op >= opcode::PUSH1 && op <= opcode::PUSH32 {
+        (op - opcode::PUSH1 + 1) as usize
+    } else {
+        0
+    }
+}
+
+/// What the analyzer may know of the pre-block state. `None` means "not known": the analyzer
+/// then treats the value as abstract.
+pub trait StateView: Sync {
+    /// Whether the account existed before the block (`None`: unknown).
+    fn exists(&self, address: &Address) -> Option<bool>;
+    /// The account's analysed code (`None`: no code or no account).
+    fn code(&self, address: &Address) -> Option<Arc<ContractCode>>;
+    /// The account's balance, if known.
+    fn balance(&self, address: &Address) -> Option<U256>;
+    /// The account's nonce, if known.
+    fn nonce(&self, address: &Address) -> Option<u64>;
+    /// A storage value, if known.
+    fn storage(&self, address: &Address, slot: &U256) -> Option<U256>;
+}
+
+/// Storage of a `PreState`: a listed account's unlisted slot is unknown (the pre-state lists
+/// only the slots the block touches, so an unlisted slot means the analysis left the real path);
+/// an absent account has no storage at all.
+fn prestate_storage(pre: &PreState, address: &Address, slot: &U256) -> Option<U256> {
+    match pre.account(address) {
+        None => Some(U256::ZERO),
+        Some(account) => account.storage.get(slot).copied(),
+    }
+}
+
+impl StateView for PreState {
+    fn exists(&self, address: &Address) -> Option<bool> {
+        Some(self.account(address).is_some())
+    }
+
+    fn code(&self, address: &Address) -> Option<Arc<ContractCode>> {
+        let account = self.account(address)?;
+        (!account.code.is_empty()).then(|| Arc::new(ContractCode::new(account.code.clone())))
+    }
+
+    fn balance(&self, address: &Address) -> Option<U256> {
+        Some(self.account(address).map_or(U256::ZERO, |a| a.balance))
+    }
+
+    fn nonce(&self, address: &Address) -> Option<u64> {
+        Some(self.account(address).map_or(0, |a| a.nonce))
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
+        prestate_storage(self, address, slot)
+    }
+}
+
+/// A `PreState` with every contract's code analysed once, for a whole block.
+#[derive(Debug)]
+pub struct BlockState<'a> {
+    pre: &'a PreState,
+    codes: AddressMap<Arc<ContractCode>>,
+}
+
+impl<'a> BlockState<'a> {
+    /// Analyses every contract of `pre` once.
+    pub fn new(pre: &'a PreState) -> Self {
+        let mut by_hash: alloy_primitives::map::B256Map<Arc<ContractCode>> =
+            alloy_primitives::map::B256Map::default();
+        let mut codes = AddressMap::default();
+        for (address, account) in &pre.accounts {
+            if account.code.is_empty() {
+                continue;
+            }
+            let hash = keccak256(&account.code);
+            let code = by_hash
+                .entry(hash)
+                .or_insert_with(|| Arc::new(ContractCode::new(account.code.clone())))
+                .clone();
+            codes.insert(*address, code);
+        }
+        Self { pre, codes }
+    }
+}
+
+impl StateView for BlockState<'_> {
+    fn exists(&self, address: &Address) -> Option<bool> {
+        self.pre.exists(address)
+    }
+
+    fn code(&self, address: &Address) -> Option<Arc<ContractCode>> {
+        self.codes.get(address).cloned()
+    }
+
+    fn balance(&self, address: &Address) -> Option<U256> {
+        self.pre.balance(address)
+    }
+
+    fn nonce(&self, address: &Address) -> Option<u64> {
+        self.pre.nonce(address)
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
+        prestate_storage(self.pre, address, slot)
+    }
+}

@@ -1,0 +1,5 @@
+//! The analyzer's integration tests, one binary: hand-assembled and compiled bytecode, real
+//! mainnet blocks, adversarial contracts and a fuzz target.
+
+mod common;
+mod transfers;
