@@ -1,0 +1,180 @@
+//! Why predictions miss or widen, grouped by cause over any set of transactions.
+
+use super::TxQuality;
+use crate::record::ActualAccess;
+use lanes_analyzer::{Access, AccessPrediction, Location, Scope};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Why an actual access was not predicted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissKind {
+    /// The prediction relied on a value an earlier transaction of the block changed.
+    EarlierTx,
+    /// A hashed slot (mapping entry, array element) whose family was not predicted.
+    FamilySlot,
+    /// A plain (not hashed) slot not predicted.
+    PlainSlot,
+    /// A storage slot predicted as read but written.
+    StorageWrittenNotRead,
+    /// A balance read not predicted.
+    BalanceRead,
+    /// A balance write not predicted.
+    BalanceWrite,
+    /// A balance credit not predicted.
+    BalanceIncrement,
+    /// A balance predicted with a weaker access (e.g. increment, but also read).
+    BalanceAccessKind,
+    /// A nonce access not predicted.
+    Nonce,
+    /// A code or existence read not predicted: a call or EXTCODE target not resolved.
+    CodeRead,
+    /// An account creation, destruction or deletion not predicted.
+    CodeWrite,
+}
+
+impl MissKind {
+    /// A short stable description.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::EarlierTx => "state changed by an earlier tx in the block",
+            Self::FamilySlot => "storage: slot of a mapping/array family not predicted",
+            Self::PlainSlot => "storage: plain slot not predicted",
+            Self::StorageWrittenNotRead => "storage: predicted read, actually written",
+            Self::BalanceRead => "balance read not predicted",
+            Self::BalanceWrite => "balance write not predicted",
+            Self::BalanceIncrement => "balance credit not predicted",
+            Self::BalanceAccessKind => "balance: predicted access too weak",
+            Self::Nonce => "nonce access not predicted",
+            Self::CodeRead => "code/existence read not predicted (call or EXTCODE target)",
+            Self::CodeWrite => "account creation/destruction not predicted",
+        }
+    }
+
+    /// Classifies one missed access; `stale` says whether an earlier transaction of the block
+    /// changed a value the prediction relied on.
+    pub fn classify(
+        location: &Location,
+        access: Access,
+        prediction: &AccessPrediction,
+        actual: &ActualAccess,
+        stale: bool,
+    ) -> Self {
+        if stale {
+            return Self::EarlierTx;
+        }
+        let predicted = prediction.exact.get(location).is_some();
+        match (*location, access) {
+            (Location::Storage { .. }, _) if predicted => Self::StorageWrittenNotRead,
+            (Location::Storage { slot, .. }, _) => {
+                if actual.origins.root(slot) == slot {
+                    Self::PlainSlot
+                } else {
+                    Self::FamilySlot
+                }
+            }
+            (Location::Balance { .. }, _) if predicted => Self::BalanceAccessKind,
+            (Location::Balance { .. }, Access::Read) => Self::BalanceRead,
+            (Location::Balance { .. }, Access::Write) => Self::BalanceWrite,
+            (Location::Balance { .. }, Access::Increment) => Self::BalanceIncrement,
+            (Location::Nonce { .. }, _) => Self::Nonce,
+            (Location::Code { .. }, Access::Read) => Self::CodeRead,
+            (Location::Code { .. }, _) => Self::CodeWrite,
+        }
+    }
+}
+
+/// How often one cause occurred.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CauseCount {
+    /// Occurrences (missed accesses, or widenings).
+    pub count: usize,
+    /// Transactions with at least one.
+    pub txs: usize,
+    /// Gas used by those transactions.
+    pub gas: u64,
+}
+
+impl CauseCount {
+    fn add(&mut self, other: &Self) {
+        self.count += other.count;
+        self.txs += other.txs;
+        self.gas += other.gas;
+    }
+}
+
+/// Misses and widenings grouped by cause; keys are stable descriptions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Causes {
+    /// Widenings by the stable part of their reason and their scope.
+    pub widenings: BTreeMap<String, CauseCount>,
+    /// Missed accesses by [`MissKind`].
+    pub misses: BTreeMap<String, CauseCount>,
+}
+
+impl Causes {
+    /// Counts one transaction's widenings and misses.
+    pub fn record(
+        &mut self,
+        prediction: &AccessPrediction,
+        actual: &ActualAccess,
+        quality: &TxQuality,
+        stale: bool,
+    ) {
+        let mut widenings: BTreeMap<String, usize> = BTreeMap::new();
+        for widening in &prediction.widened {
+            let scope = match widening.scope {
+                Scope::Family { .. } => "family",
+                Scope::Contract { .. } => "contract",
+                Scope::Unknown => "unknown",
+            };
+            let key = format!("{} [{scope}]", stable_reason(&widening.reason));
+            *widenings.entry(key).or_default() += 1;
+        }
+        let mut misses: BTreeMap<String, usize> = BTreeMap::new();
+        for (location, access) in &quality.missed {
+            let kind = MissKind::classify(location, *access, prediction, actual, stale);
+            *misses.entry(kind.as_str().to_owned()).or_default() += 1;
+        }
+        for (into, counts) in [(&mut self.widenings, widenings), (&mut self.misses, misses)] {
+            for (key, count) in counts {
+                into.entry(key).or_default().add(&CauseCount {
+                    count,
+                    txs: 1,
+                    gas: quality.gas,
+                });
+            }
+        }
+    }
+
+    /// Adds another grouping (e.g. another block's).
+    pub fn add(&mut self, other: &Self) {
+        for (into, from) in [
+            (&mut self.widenings, &other.widenings),
+            (&mut self.misses, &other.misses),
+        ] {
+            for (key, count) in from {
+                into.entry(key.clone()).or_default().add(count);
+            }
+        }
+    }
+
+    /// Causes sorted by gas, then count, largest first.
+    pub fn ranked(map: &BTreeMap<String, CauseCount>) -> Vec<(&str, CauseCount)> {
+        let mut ranked: Vec<_> = map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        ranked.sort_by(|a, b| (b.1.gas, b.1.count, a.0).cmp(&(a.1.gas, a.1.count, b.0)));
+        ranked
+    }
+}
+
+/// The part of a widening reason that names the cause: `"<cause> at pc 0x.. in 0x.."` gives
+/// `"<cause>"`.
+pub fn stable_reason(reason: &str) -> &str {
+    let end = [" at pc ", " in 0x", " at 0x"]
+        .iter()
+        .filter_map(|marker| reason.find(marker))
+        .min()
+        .unwrap_or(reason.len());
+    reason[..end].trim()
+}
