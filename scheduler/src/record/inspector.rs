@@ -13,6 +13,7 @@ use revm::interpreter::{
 };
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
+use std::collections::BTreeMap;
 
 /// Records one transaction's actual accesses; use a fresh one per transaction, then call
 /// [`Recorder::finish`] with the transaction's post-state.
@@ -23,8 +24,11 @@ pub struct Recorder {
     pub(super) nonce_reads: AddressSet,
     pub(super) code_reads: AddressSet,
     pub(super) origins: SlotOrigins,
-    /// The base word of a `KECCAK256` being executed, completed in `step_end`.
-    pending_hash: Option<U256>,
+    /// The base word (and key, for 64 bytes) of a `KECCAK256` being executed, completed in
+    /// `step_end`.
+    pending_hash: Option<(U256, Option<U256>)>,
+    /// Mapping keys by slot (hash of a 64-byte preimage), if asked for: for reports.
+    keys: Option<BTreeMap<U256, U256>>,
     pub(super) tx: Option<TxFacts>,
 }
 
@@ -40,6 +44,20 @@ impl Recorder {
     /// An empty recorder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A recorder that also keeps the key of every mapping slot it sees, for describing slots
+    /// in reports (costs a map entry per 64-byte `KECCAK256`).
+    pub fn with_keys() -> Self {
+        Self {
+            keys: Some(BTreeMap::new()),
+            ..Self::default()
+        }
+    }
+
+    /// The mapping keys seen, by slot: `keccak256(key . base)` -> `key` (with [`Self::with_keys`]).
+    pub fn keys(&self) -> Option<&BTreeMap<U256, U256>> {
+        self.keys.as_ref()
     }
 
     fn note_tx<CTX>(&mut self, context: &CTX)
@@ -122,7 +140,13 @@ where
                 if let (Some(offset), Some(len)) = (top(0), top(1))
                     && (len == U256::from(32) || len == U256::from(64))
                 {
-                    self.pending_hash = last_word(interp, offset, len.to::<usize>());
+                    let len = len.to::<usize>();
+                    let key = if self.keys.is_some() && len == 64 {
+                        last_word(interp, offset, 32)
+                    } else {
+                        None
+                    };
+                    self.pending_hash = last_word(interp, offset, len).map(|base| (base, key));
                 }
             }
             _ => {}
@@ -130,11 +154,14 @@ where
     }
 
     fn step_end(&mut self, interp: &mut Interpreter<EthInterpreter>, _context: &mut CTX) {
-        if let Some(base) = self.pending_hash.take()
+        if let Some((base, key)) = self.pending_hash.take()
             && interp.bytecode.action().is_none()
-            && let Some(hash) = interp.stack.data().last()
+            && let Some(&hash) = interp.stack.data().last()
         {
-            self.origins.insert(*hash, base);
+            self.origins.insert(hash, base);
+            if let (Some(keys), Some(key)) = (self.keys.as_mut(), key) {
+                keys.insert(hash, key);
+            }
         }
     }
 

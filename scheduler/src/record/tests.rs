@@ -11,6 +11,7 @@ use revm::database::{CacheDB, EmptyDB};
 use revm::primitives::hardfork::SpecId;
 use revm::state::AccountInfo;
 use revm::{InspectEvm, MainBuilder, MainContext};
+use std::collections::BTreeMap;
 
 const SENDER: Address = Address::repeat_byte(0x51);
 const COINBASE: Address = Address::repeat_byte(0xcb);
@@ -113,6 +114,22 @@ impl World {
             .unwrap();
         let out = evm.inspect_tx(tx).unwrap();
         (evm.inspector.finish(&out.state), out.result)
+    }
+
+    fn run_keys(self, to: Address) -> (ActualAccess, BTreeMap<U256, U256>) {
+        let ctx = Context::mainnet()
+            .with_db(self.db)
+            .with_cfg(CfgEnv::new_with_spec(self.spec));
+        let mut evm = ctx.build_mainnet_with_inspector(Recorder::with_keys());
+        let tx = TxEnv::builder()
+            .caller(SENDER)
+            .kind(TxKind::Call(to))
+            .gas_limit(1_000_000)
+            .build()
+            .unwrap();
+        let out = evm.inspect_tx(tx).unwrap();
+        let keys = evm.inspector.keys().cloned().unwrap_or_default();
+        (evm.inspector.finish(&out.state), keys)
     }
 
     fn call(self, to: Address, value: u64) -> (ActualAccess, ExecutionResult) {
@@ -435,4 +452,29 @@ fn keccak_preimages_give_slot_origins() {
     );
     assert!(actual.origins.derives_from(hashed, U256::from(1)));
     assert_eq!(actual.origins.root(hashed), U256::from(1));
+}
+
+#[test]
+fn mapping_keys_on_request() {
+    // mstore(0, 5); mstore(32, 2); keccak256(0, 64) with a keys-keeping recorder.
+    let code = Asm::default()
+        .push(5)
+        .push(0)
+        .op(op::MSTORE)
+        .push(2)
+        .push(32)
+        .op(op::MSTORE)
+        .push(64)
+        .push(0)
+        .op(op::KECCAK256)
+        .op(op::POP)
+        .op(op::STOP);
+    let mut world = World::new().contract(A, code, 0);
+    world.spec = SpecId::CANCUN;
+    let (_, keys) = world.run_keys(A);
+    let mut preimage = [0u8; 64];
+    preimage[31] = 5;
+    preimage[63] = 2;
+    let hashed = U256::from_be_bytes(alloy_primitives::keccak256(preimage).0);
+    assert_eq!(keys.get(&hashed), Some(&U256::from(5)));
 }
