@@ -60,6 +60,25 @@ impl Scope {
         }
     }
 
+    /// Whether the two scopes can share a location, knowing where hashed slots come from.
+    /// Unlike [`Self::overlaps`], a family rooted at a slot derived from another family's root
+    /// (a nested mapping's inner family) is inside that family.
+    pub fn intersects(&self, other: &Self, origins: &SlotOrigins) -> bool {
+        match (*self, *other) {
+            (
+                Self::Family {
+                    address: a,
+                    root: r,
+                },
+                Self::Family {
+                    address: b,
+                    root: q,
+                },
+            ) => a == b && (r == q || origins.derives_from(r, q) || origins.derives_from(q, r)),
+            _ => self.overlaps(other),
+        }
+    }
+
     /// The contract the scope is confined to, if any.
     pub const fn address(&self) -> Option<Address> {
         match *self {
@@ -183,6 +202,25 @@ mod tests {
             &origins
         ));
         assert!(!prediction.is_widened());
+        // The family of an inner mapping lies inside the outer mapping's family.
+        let outer = Scope::Family {
+            address: token,
+            root: U256::from(1),
+        };
+        let inner = Scope::Family {
+            address: token,
+            root: slot,
+        };
+        assert!(inner.intersects(&outer, &origins));
+        assert!(outer.intersects(&inner, &origins));
+        assert!(!inner.intersects(&outer, &SlotOrigins::default()));
+        assert!(!outer.intersects(
+            &Scope::Family {
+                address: token,
+                root: U256::from(2)
+            },
+            &origins
+        ));
         assert!(AccessPrediction::unknown("x").covers(
             &Location::nonce(token),
             Access::Write,

@@ -1,9 +1,26 @@
 //! lanes-scheduler: conflict graph, ordered batches, metrics and the parallel runtime.
 
+/// Conflict-free batches in block order.
+pub mod batches;
+/// The conflict DAG of a block's transactions.
+pub mod graph;
+/// Critical path and parallelism.
+pub mod metrics;
+/// The entry point: `plan`.
+pub mod plan;
 /// Prediction quality: coverage, precision, widening, causes.
 pub mod quality;
 /// What a transaction really read, wrote and incremented.
 pub mod record;
+/// Simulated makespans on k workers.
+pub mod simulate;
+#[cfg(test)]
+mod testgen;
 
+pub use batches::Batches;
+pub use graph::{Accesses, Cause, ConflictClass, ConflictGraph, Dependency, Target};
+pub use metrics::CriticalPath;
+pub use plan::{Plan, PlanError, parallelism_ratio, plan};
 pub use quality::{BlockQuality, Quality, TxQuality};
 pub use record::{ActualAccess, Recorder};
+pub use simulate::{Schedule, Slot, WORKERS};

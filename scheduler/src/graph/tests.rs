@@ -1,0 +1,150 @@
+use super::reference::{all_pairs, closure, direct_conflict, union_origins};
+use super::*;
+use crate::testgen::{pair, prediction, raw_tx, universe};
+use alloy_primitives::{Address, U256};
+use proptest::prelude::*;
+
+fn check_against_reference<A: Accesses>(txs: &[A]) -> Result<(), TestCaseError> {
+    let graph = ConflictGraph::build(txs);
+    let origins = union_origins(txs);
+    let fast: Vec<(usize, usize)> = graph.edges().iter().map(|(i, j, _)| (*i, *j)).collect();
+    for (i, j, dep) in graph.edges() {
+        prop_assert!(i < j, "edge {i}->{j} goes backwards");
+        prop_assert!(
+            direct_conflict(&txs[i], &txs[j], &origins),
+            "edge {i}->{j} is not a conflict"
+        );
+        prop_assert!(!dep.causes.is_empty());
+        for c in &dep.causes {
+            prop_assert!(lanes_analyzer::location::conflicts(
+                c.earlier_access,
+                c.later_access
+            ));
+        }
+    }
+    let n = txs.len();
+    prop_assert_eq!(closure(n, fast), closure(n, all_pairs(txs)));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn indexed_graph_matches_all_pairs(raw in prop::collection::vec(raw_tx(), 0..14)) {
+        let u = universe();
+        let txs: Vec<AccessPrediction> = raw.iter().map(|r| prediction(&u, r)).collect();
+        check_against_reference(&txs)?;
+    }
+
+    #[test]
+    fn oracle_graph_matches_all_pairs(raw in prop::collection::vec(raw_tx(), 0..14)) {
+        let u = universe();
+        let txs: Vec<AccessSet> = raw.iter().map(|r| prediction(&u, r).exact).collect();
+        check_against_reference(&txs)?;
+    }
+}
+
+fn sender(n: u8) -> Address {
+    Address::repeat_byte(0x10 + n)
+}
+
+/// A plain transfer-like transaction: sender nonce and balance written, fee incremented.
+fn transfer(from: u8, coinbase: Address) -> AccessSet {
+    let mut s = AccessSet::default();
+    s.insert(Location::nonce(sender(from)), Access::Write);
+    s.insert(Location::balance(sender(from)), Access::Write);
+    s.insert(Location::balance(coinbase), Access::Increment);
+    s
+}
+
+#[test]
+fn fee_increments_do_not_conflict_but_a_reader_of_the_beneficiary_does() {
+    let coinbase = Address::repeat_byte(0xcb);
+    let mut txs: Vec<AccessSet> = (0..3).map(|i| transfer(i, coinbase)).collect();
+    let mut reader = transfer(3, coinbase);
+    reader.insert(Location::balance(coinbase), Access::Read);
+    txs.push(reader);
+    let g = ConflictGraph::build(&txs);
+    assert_eq!(g.predecessors(1), Vec::<usize>::new());
+    assert_eq!(g.predecessors(2), Vec::<usize>::new());
+    assert_eq!(g.predecessors(3), vec![0, 1, 2]);
+    let cause = g.dependency(0, 3).unwrap().causes.first().copied().unwrap();
+    assert_eq!(cause.class(), ConflictClass::Increment);
+    assert_eq!(
+        cause.location(),
+        Target::Location(Location::balance(coinbase))
+    );
+}
+
+#[test]
+fn family_matches_exact_slots_through_other_transactions_origins() {
+    let token = Address::repeat_byte(7);
+    let mut writer = AccessPrediction::default();
+    let slot = writer.origins.observe(&pair(0x42, U256::from(1)));
+    writer
+        .exact
+        .insert(Location::storage(token, slot), Access::Write);
+    let family = Scope::Family {
+        address: token,
+        root: U256::from(1),
+    };
+    let reader = AccessPrediction {
+        widened: vec![Widening {
+            scope: family,
+            access: Access::Read,
+            reason: "key unknown".into(),
+        }],
+        ..AccessPrediction::default()
+    };
+    let mut plain = AccessPrediction::default();
+    plain
+        .exact
+        .insert(Location::storage(token, U256::from(1)), Access::Write);
+    let g = ConflictGraph::build(&[writer, reader, plain]);
+    let edges: Vec<(usize, usize)> = g.edges().iter().map(|(i, j, _)| (*i, *j)).collect();
+    assert_eq!(edges, vec![(0, 1)]);
+    let cause = *g.dependency(0, 1).unwrap().causes.first().unwrap();
+    assert_eq!(cause.class(), ConflictClass::Widened);
+    assert_eq!(
+        cause.earlier,
+        Target::Location(Location::storage(token, slot))
+    );
+    assert_eq!(cause.later, Target::Scope(family));
+}
+
+#[test]
+fn unknown_writes_form_a_chain_not_a_clique() {
+    let txs: Vec<AccessPrediction> = (0..50).map(|_| AccessPrediction::unknown("x")).collect();
+    let g = ConflictGraph::build(&txs);
+    assert_eq!(g.graph.edge_count(), 49);
+    assert_eq!(g.predecessors(49), vec![48]);
+}
+
+#[test]
+fn readers_share_and_the_next_writer_waits_for_all() {
+    let pool = Location::storage(Address::repeat_byte(9), U256::from(8));
+    let mut txs = Vec::new();
+    for access in [Access::Write, Access::Read, Access::Read, Access::Write] {
+        let mut s = AccessSet::default();
+        s.insert(pool, access);
+        txs.push(s);
+    }
+    let g = ConflictGraph::build(&txs);
+    let edges: Vec<(usize, usize)> = g.edges().iter().map(|(i, j, _)| (*i, *j)).collect();
+    assert_eq!(edges, vec![(0, 1), (0, 2), (1, 3), (2, 3)]);
+    let classes: Vec<ConflictClass> = g
+        .edges()
+        .iter()
+        .map(|(_, _, d)| d.causes.first().unwrap().class())
+        .collect();
+    assert_eq!(
+        classes,
+        vec![
+            ConflictClass::WriteRead,
+            ConflictClass::WriteRead,
+            ConflictClass::ReadWrite,
+            ConflictClass::ReadWrite
+        ]
+    );
+}
