@@ -12,6 +12,8 @@ pub mod plan;
 pub mod quality;
 /// What a transaction really read, wrote and incremented.
 pub mod record;
+/// Schedule reports: explanations and renderings.
+pub mod report;
 /// Simulated makespans on k workers.
 pub mod simulate;
 #[cfg(test)]
@@ -23,4 +25,5 @@ pub use metrics::CriticalPath;
 pub use plan::{Plan, PlanError, parallelism_ratio, plan};
 pub use quality::{BlockQuality, Quality, TxQuality};
 pub use record::{ActualAccess, Recorder};
+pub use report::{BlockReport, BlockSchedule, GraphKind, ParallelismSummary, ReportInput, TxInfo};
 pub use simulate::{Schedule, Slot, WORKERS};
