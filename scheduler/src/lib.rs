@@ -1,5 +1,7 @@
 //! lanes-scheduler: conflict graph, ordered batches, metrics and the parallel runtime.
 
+/// EIP-7928 block access lists: actual, predicted, graded.
+pub mod bal;
 /// Conflict-free batches in block order.
 pub mod batches;
 /// The conflict DAG of a block's transactions.
