@@ -13,6 +13,10 @@ pub enum Cause {
     UnknownAddress,
     /// A storage slot that is neither known nor a keccak of a known base.
     UnknownSlot,
+    /// A mapping or array slot with an unknown key (widens to the family only).
+    UnknownKey,
+    /// A memory offset or length that is not known.
+    UnknownOffset,
     /// The steps budget ran out.
     StepBudget,
     /// The paths budget ran out.
@@ -38,6 +42,8 @@ impl Cause {
             Self::UnresolvedJump => "unresolved jump",
             Self::UnknownAddress => "unknown address",
             Self::UnknownSlot => "unknown slot",
+            Self::UnknownKey => "unknown key",
+            Self::UnknownOffset => "unknown offset",
             Self::StepBudget => "step budget",
             Self::PathBudget => "path budget",
             Self::LoopBudget => "loop budget",

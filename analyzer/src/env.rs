@@ -2,6 +2,7 @@
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_rpc_types_eth::Header;
+use revm::primitives::hardfork::SpecId;
 use std::collections::BTreeMap;
 
 /// Mainnet's chain id.
@@ -28,6 +29,37 @@ pub struct BlockEnv {
     pub blob_base_fee: Option<u128>,
     /// Hashes for BLOCKHASH by block number.
     pub block_hashes: BTreeMap<u64, B256>,
+    /// The mainnet hard fork in force (decides which precompiles exist).
+    pub spec: SpecId,
+}
+
+/// The mainnet hard fork of a block.
+pub fn mainnet_spec(number: u64, timestamp: u64) -> SpecId {
+    const BY_TIME: [(u64, SpecId); 3] = [
+        (1_746_612_311, SpecId::PRAGUE),
+        (1_710_338_135, SpecId::CANCUN),
+        (1_681_338_455, SpecId::SHANGHAI),
+    ];
+    const BY_NUMBER: [(u64, SpecId); 9] = [
+        (15_537_394, SpecId::MERGE),
+        (12_965_000, SpecId::LONDON),
+        (12_244_000, SpecId::BERLIN),
+        (9_069_000, SpecId::ISTANBUL),
+        (7_280_000, SpecId::PETERSBURG),
+        (4_370_000, SpecId::BYZANTIUM),
+        (2_675_000, SpecId::SPURIOUS_DRAGON),
+        (2_463_000, SpecId::TANGERINE),
+        (1_150_000, SpecId::HOMESTEAD),
+    ];
+    if number >= 15_537_394
+        && let Some((_, spec)) = BY_TIME.iter().find(|(t, _)| timestamp >= *t)
+    {
+        return *spec;
+    }
+    BY_NUMBER
+        .iter()
+        .find(|(n, _)| number >= *n)
+        .map_or(SpecId::FRONTIER, |(_, spec)| *spec)
 }
 
 impl BlockEnv {
@@ -50,6 +82,7 @@ impl BlockEnv {
                 .excess_blob_gas
                 .map(alloy_eips::eip4844::calc_blob_gasprice),
             block_hashes: block_hashes.clone(),
+            spec: mainnet_spec(header.number, header.timestamp),
         }
     }
 

@@ -22,6 +22,8 @@ pub mod prediction;
 pub mod state;
 /// Entry points.
 mod tx;
+/// The abstract interpreter.
+mod vm;
 
 pub use cause::Cause;
 pub use env::BlockEnv;

@@ -23,7 +23,6 @@ pub struct ContractCode {
     writes_storage: bool,
 }
 
-#[expect(dead_code, reason = "used by the interpreter, landing next")]
 impl ContractCode {
     /// Analyses raw legacy bytecode.
     pub fn new(raw: Bytes) -> Self {

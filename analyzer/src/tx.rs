@@ -1,16 +1,17 @@
 //! The per-transaction and per-block entry points, and the accesses every transaction makes.
 
-use crate::cause::Cause;
 use crate::env::BlockEnv;
 use crate::input::BlockInput;
 use crate::limits::Limits;
 use crate::location::{Access, Location};
-use crate::prediction::{AccessPrediction, Scope, Widening};
-use crate::state::{BlockState, StateView};
+use crate::prediction::AccessPrediction;
+use crate::state::{BlockState, ContractCode, StateView};
+use crate::vm::{Entry, Machine, TxEnv};
 use alloy_consensus::Transaction as _;
-use alloy_primitives::TxKind;
+use alloy_primitives::{TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// Predicts the accesses of every transaction of a block, in order.
 pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
@@ -30,40 +31,67 @@ pub fn analyze_tx(
     state: &impl StateView,
     limits: &Limits,
 ) -> AccessPrediction {
-    let _ = limits;
     let sender = tx.inner.signer();
     let mut prediction = AccessPrediction::default();
-    let exact = &mut prediction.exact;
-    exact.insert(Location::nonce(sender), Access::Write);
-    exact.insert(Location::balance(sender), Access::Write);
-    exact.insert(Location::balance(env.beneficiary), Access::Increment);
+    prediction
+        .exact
+        .insert(Location::nonce(sender), Access::Write);
+    prediction
+        .exact
+        .insert(Location::balance(sender), Access::Write);
+    prediction
+        .exact
+        .insert(Location::balance(env.beneficiary), Access::Increment);
     let value = tx.value();
-    let target = match tx.kind() {
+    // Accesses inside the first frame: undone (credits) or demoted (writes) if it reverts.
+    let mut prelude = Vec::new();
+    let (target, code, create) = match tx.kind() {
         TxKind::Call(to) => {
-            exact.insert(Location::code(to), Access::Read);
-            to
+            prediction.exact.insert(Location::code(to), Access::Read);
+            (to, state.code(&to), false)
         }
         TxKind::Create => {
-            let nonce = state.nonce(&sender).unwrap_or_else(|| tx.nonce());
+            let nonce = tx.nonce();
             let created = sender.create(nonce);
-            exact.insert(Location::code(created), Access::Write);
-            exact.insert(Location::nonce(created), Access::Write);
-            created
+            prelude.push((Location::code(created), Access::Write));
+            prelude.push((Location::nonce(created), Access::Write));
+            let init = tx.input();
+            let code = (!init.is_empty()).then(|| Arc::new(ContractCode::new(init.clone())));
+            (created, code, true)
         }
     };
     if !value.is_zero() {
-        exact.insert(Location::balance(target), Access::Increment);
+        prelude.push((Location::balance(target), Access::Increment));
     }
-    let runs_code = match tx.kind() {
-        TxKind::Call(to) => state.code(&to).is_some(),
-        TxKind::Create => !tx.input().is_empty(),
+    let Some(code) = code.filter(|c| !c.is_empty()) else {
+        for (location, access) in prelude {
+            prediction.exact.insert(location, access);
+        }
+        return prediction;
     };
-    if runs_code {
-        prediction.widened.push(Widening {
-            scope: Scope::Unknown,
-            access: Access::Write,
-            reason: Cause::UnsupportedCode.at(0, target),
-        });
-    }
+    let gas_price = tx
+        .effective_gas_price
+        .unwrap_or_else(|| tx.inner.effective_gas_price(env.base_fee));
+    let tx_env = TxEnv {
+        origin: sender,
+        gas_price: U256::from(gas_price),
+        blob_hashes: tx.blob_versioned_hashes().unwrap_or_default(),
+    };
+    let entry = Entry {
+        code,
+        address: target,
+        value,
+        calldata: if create {
+            Vec::new()
+        } else {
+            tx.input().to_vec()
+        },
+        create,
+    };
+    let outcome = Machine::new(state, env, limits, tx_env).run(entry, &prelude, sender);
+    prediction.exact.extend(&outcome.exact);
+    prediction.widened = outcome.widened.into_iter().collect();
+    prediction.origins = outcome.origins;
+    prediction.assumptions = outcome.assumptions.into_iter().collect();
     prediction
 }

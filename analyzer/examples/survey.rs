@@ -1,0 +1,43 @@
+//! Runs the analyzer over block directories and prints widening, causes and time.
+//!
+//! `cargo run --release -p lanes-analyzer --example survey -- ../shared/mainnet/*`
+
+use lanes_analyzer::{BlockInput, Limits, analyze_block};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+fn main() {
+    let mut causes: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut txs, mut widened, mut total) = (0usize, 0usize, 0f64);
+    for dir in std::env::args().skip(1) {
+        let Ok(input) = BlockInput::load(&dir) else {
+            continue;
+        };
+        let start = Instant::now();
+        let predictions = analyze_block(&input, &Limits::default());
+        let secs = start.elapsed().as_secs_f64();
+        total += secs;
+        let w = predictions.iter().filter(|p| p.is_widened()).count();
+        println!(
+            "{:>9} txs {:>5} widened {:>4} time {:.3}s",
+            input.number(),
+            predictions.len(),
+            w,
+            secs
+        );
+        txs += predictions.len();
+        widened += w;
+        for p in &predictions {
+            for w in p.widened.iter().filter(|w| w.scope.is_coarse()) {
+                let cause = w.reason.split(" at pc").next().unwrap_or_default();
+                *causes.entry(format!("{cause} [{}]", w.reason)).or_default() += 1;
+            }
+        }
+    }
+    println!("txs {txs} widened {widened} time {total:.3}s");
+    let mut sorted: Vec<_> = causes.into_iter().collect();
+    sorted.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    for (cause, n) in sorted.iter().take(40) {
+        println!("{n:>6} {cause}");
+    }
+}

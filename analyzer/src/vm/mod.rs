@@ -1,0 +1,314 @@
+//! The abstract interpreter: runs a transaction's code over concrete and abstract words,
+//! forking at branches it cannot decide, and collects the accesses of every path.
+
+mod arith;
+mod call;
+mod data;
+mod path;
+mod step;
+mod storage;
+mod value;
+
+use crate::cause::Cause;
+use crate::env::BlockEnv;
+use crate::limits::Limits;
+use crate::location::{Access, AccessSet, Location};
+use crate::origins::SlotOrigins;
+use crate::prediction::{Scope, Widening};
+use crate::state::{ContractCode, StateView};
+use alloy_primitives::{Address, B256, U256};
+use data::Data;
+use path::{Frame, FrameKind, Path, ReturnData};
+use revm::precompile::{PrecompileSpecId, Precompiles};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+pub(crate) use value::Value;
+
+/// What the transaction itself supplies to the code.
+#[derive(Clone, Debug)]
+pub(crate) struct TxEnv<'a> {
+    pub(crate) origin: Address,
+    pub(crate) gas_price: U256,
+    pub(crate) blob_hashes: &'a [B256],
+}
+
+/// How the first frame starts.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) code: Arc<ContractCode>,
+    pub(crate) address: Address,
+    pub(crate) value: U256,
+    pub(crate) calldata: Vec<u8>,
+    pub(crate) create: bool,
+}
+
+/// What the interpreter found, to be merged into the prediction.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) exact: AccessSet,
+    pub(crate) widened: BTreeSet<Widening>,
+    pub(crate) origins: SlotOrigins,
+    pub(crate) assumptions: BTreeSet<Location>,
+}
+
+/// What one step did to the current frame.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Go on.
+    Continue,
+    /// The frame ended: success flag (opaque when unknown) and output.
+    Exit(Value, ReturnData),
+    /// The frame cannot be followed further; widen for what it may still do.
+    Cut(Cause),
+}
+
+/// The interpreter for one transaction.
+pub(crate) struct Machine<'a, S: StateView> {
+    pub(crate) state: &'a S,
+    pub(crate) env: &'a BlockEnv,
+    pub(crate) limits: &'a Limits,
+    pub(crate) tx: TxEnv<'a>,
+    pub(crate) precompiles: &'static Precompiles,
+    pub(crate) out: Outcome,
+    steps: u64,
+    paths: usize,
+    work: Vec<Path>,
+}
+
+impl<S: StateView> std::fmt::Debug for Machine<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Machine")
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, S: StateView> Machine<'a, S> {
+    /// A machine for one transaction.
+    pub(crate) fn new(state: &'a S, env: &'a BlockEnv, limits: &'a Limits, tx: TxEnv<'a>) -> Self {
+        Self {
+            state,
+            env,
+            limits,
+            tx,
+            precompiles: Precompiles::new(PrecompileSpecId::from_spec_id(env.spec)),
+            out: Outcome::default(),
+            steps: 0,
+            paths: 1,
+            work: Vec::new(),
+        }
+    }
+
+    /// Runs every path from `entry` and returns what was found. `prelude` are accesses that
+    /// happen inside the first frame (undone if it reverts), e.g. the value credit.
+    pub(crate) fn run(
+        mut self,
+        entry: Entry,
+        prelude: &[(Location, Access)],
+        sender: Address,
+    ) -> Outcome {
+        let mut path = Path::default();
+        path.accesses.extend_from_slice(prelude);
+        // Balances the block changes before this transaction runs are not the pre-state's.
+        path.balances.insert(sender, Value::Opaque);
+        path.balances.insert(self.env.beneficiary, Value::Opaque);
+        if entry.create {
+            path.set_nonce(entry.address, 1);
+        }
+        let credit = Value::Known(entry.value);
+        if !entry.value.is_zero() {
+            let to = self.balance(&mut path, entry.address, false);
+            path.set_balance(
+                entry.address,
+                arith::binary(revm::bytecode::opcode::ADD, to, credit),
+            );
+        }
+        path.frames.push(Frame {
+            code: entry.code,
+            code_address: entry.address,
+            address: entry.address,
+            caller: sender,
+            value: credit,
+            calldata: Arc::new(Data::concrete(&entry.calldata)),
+            is_static: false,
+            kind: if entry.create {
+                FrameKind::Create
+            } else {
+                FrameKind::Call {
+                    ret_offset: 0,
+                    ret_len: 0,
+                }
+            },
+            pc: 0,
+            stack: Vec::with_capacity(64),
+            memory: Data::default(),
+            returndata: ReturnData::Known(Arc::default()),
+            journal_mark: 0,
+            access_mark: 0,
+            forks: alloy_primitives::map::HashMap::default(),
+        });
+        self.work.push(path);
+        while let Some(path) = self.work.pop() {
+            self.run_path(path);
+        }
+        self.out
+    }
+
+    /// Records a widening.
+    pub(crate) fn widen(&mut self, scope: Scope, access: Access, reason: String) {
+        self.out.widened.insert(Widening {
+            scope,
+            access,
+            reason,
+        });
+    }
+
+    /// Starts another path (a fork), if the budget allows.
+    pub(crate) fn fork(&mut self, path: Path) -> bool {
+        if self.paths >= self.limits.paths {
+            return false;
+        }
+        self.paths += 1;
+        self.work.push(path);
+        true
+    }
+
+    fn run_path(&mut self, mut path: Path) {
+        loop {
+            if path.frames.is_empty() {
+                return;
+            }
+            self.steps += 1;
+            if self.steps > self.limits.steps {
+                let frame = &path.frames[path.frames.len() - 1];
+                let reason = Cause::StepBudget.at(frame.pc, frame.code_address);
+                self.widen(Scope::Unknown, Access::Write, reason);
+                return;
+            }
+            match self.step(&mut path) {
+                Control::Continue => {}
+                Control::Exit(success, output) => self.exit_frame(&mut path, success, output),
+                Control::Cut(cause) => {
+                    self.cut_frame(&path, cause);
+                    self.exit_frame(&mut path, Value::Opaque, ReturnData::Unknown);
+                }
+            }
+        }
+    }
+
+    /// Widens for whatever the top frame may still do from its current pc.
+    fn cut_frame(&mut self, path: &Path, cause: Cause) {
+        let frame = &path.frames[path.frames.len() - 1];
+        let reason = cause.at(frame.pc, frame.code_address);
+        if frame.code.reaches_out() {
+            self.widen(Scope::Unknown, Access::Write, reason);
+        } else {
+            let access = if frame.code.writes_storage() && !frame.is_static {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            self.widen(
+                Scope::Contract {
+                    address: frame.address,
+                },
+                access,
+                reason,
+            );
+        }
+    }
+
+    /// Ends the top frame and hands its result to the caller (or finishes the path).
+    fn exit_frame(&mut self, path: &mut Path, success: Value, output: ReturnData) {
+        let Some(frame) = path.frames.pop() else {
+            return;
+        };
+        if success == Value::ZERO {
+            path.revert_to(frame.journal_mark, frame.access_mark);
+        }
+        if let FrameKind::Create = frame.kind
+            && success != Value::ZERO
+        {
+            let code = match &output {
+                ReturnData::Known(data) if data.is_concrete() => {
+                    Some(Arc::new(ContractCode::new(data.bytes().to_vec().into())))
+                }
+                _ => None,
+            };
+            path.set_code(frame.address, code);
+        }
+        let Some(parent) = path.frames.last_mut() else {
+            for (location, access) in path.accesses.drain(..) {
+                self.out.exact.insert(location, access);
+            }
+            return;
+        };
+        match frame.kind {
+            FrameKind::Call {
+                ret_offset,
+                ret_len,
+            } => {
+                match &output {
+                    ReturnData::Known(data) => {
+                        let n = ret_len.min(data.len());
+                        if n > 0 {
+                            parent.memory.write(ret_offset, &data.slice(0, n));
+                        }
+                    }
+                    ReturnData::Unknown => parent.memory.write_opaque(ret_offset, ret_len),
+                }
+                parent.returndata = output;
+                parent.stack.push(success);
+            }
+            FrameKind::Create => {
+                let address = Value::Known(U256::from_be_slice(frame.address.as_slice()));
+                let pushed = match success {
+                    Value::Known(s) if s.is_zero() => Value::ZERO,
+                    Value::Known(_) => address,
+                    _ => Value::Opaque,
+                };
+                parent.returndata = if success == Value::ZERO {
+                    output
+                } else {
+                    ReturnData::Known(Arc::default())
+                };
+                parent.stack.push(pushed);
+            }
+        }
+    }
+
+    /// A balance as this path knows it; records a read when `read`.
+    pub(crate) fn balance(&mut self, path: &mut Path, address: Address, read: bool) -> Value {
+        if read {
+            path.access(Location::balance(address), Access::Read);
+        }
+        if let Some(v) = path.balances.get(&address) {
+            return *v;
+        }
+        match self.state.balance(&address) {
+            Some(b) => {
+                if read {
+                    self.out.assumptions.insert(Location::balance(address));
+                }
+                Value::Known(b)
+            }
+            None => Value::Opaque,
+        }
+    }
+
+    /// The code at `address` on this path.
+    pub(crate) fn code(&self, path: &Path, address: &Address) -> Option<Arc<ContractCode>> {
+        match path.codes.get(address) {
+            Some(code) => code.clone(),
+            None => self.state.code(address),
+        }
+    }
+
+    /// An account's nonce on this path.
+    pub(crate) fn nonce(&self, path: &Path, address: &Address) -> Option<u64> {
+        path.nonces
+            .get(address)
+            .copied()
+            .or_else(|| self.state.nonce(address))
+    }
+}
