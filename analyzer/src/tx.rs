@@ -62,6 +62,10 @@ pub fn analyze_tx(
     };
     if !value.is_zero() {
         prelude.push((Location::balance(target), Access::Increment));
+        if !create && state.exists(&target) == Some(false) {
+            // The credit brings the account into existence.
+            prelude.push((Location::code(target), Access::Write));
+        }
     }
     let Some(code) = code.filter(|c| !c.is_empty()) else {
         for (location, access) in prelude {

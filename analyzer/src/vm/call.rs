@@ -55,7 +55,10 @@ impl<S: StateView> Machine<'_, S> {
             return unknown_result(path, ret_offset, ret_len);
         };
         let target = to_address(word);
-        path.access(Location::code(target), Access::Read);
+        let precompile = self.precompiles.contains(&target);
+        if !precompile {
+            path.access(Location::code(target), Access::Read);
+        }
         let journal_mark = path.journal.len();
         let access_mark = path.accesses.len();
         if value != Value::ZERO {
@@ -66,7 +69,7 @@ impl<S: StateView> Machine<'_, S> {
             };
             self.transfer(path, self_address, to, value);
         }
-        if self.precompiles.contains(&target) {
+        if precompile {
             return self.precompile(path, target, &input, ret_offset, ret_len);
         }
         let code = match path.codes.get(&target) {
@@ -145,9 +148,21 @@ impl<S: StateView> Machine<'_, S> {
         let before = self.balance(path, from, false);
         path.set_balance(from, arith::binary(op::SUB, before, value));
         if from != to {
-            path.access(Location::balance(to), Access::Increment);
+            self.credit(path, to);
             let before = self.balance(path, to, false);
             path.set_balance(to, arith::binary(op::ADD, value, before));
+        }
+    }
+
+    /// Credits `to`: an increment of its balance, and its creation if it did not exist.
+    pub(crate) fn credit(&mut self, path: &mut Path, to: Address) {
+        path.access(Location::balance(to), Access::Increment);
+        let exists = path.codes.contains_key(&to)
+            || path.nonces.contains_key(&to)
+            || path.balances.contains_key(&to)
+            || self.state.exists(&to) != Some(false);
+        if !exists {
+            path.access(Location::code(to), Access::Write);
         }
     }
 
@@ -297,8 +312,9 @@ impl<S: StateView> Machine<'_, S> {
         match beneficiary {
             Value::Known(word) => {
                 let to = to_address(word);
+                path.access(Location::code(to), Access::Read);
                 if to != address {
-                    path.access(Location::balance(to), Access::Increment);
+                    self.credit(path, to);
                     let before = self.balance(path, to, false);
                     path.set_balance(to, arith::binary(op::ADD, balance, before));
                 }

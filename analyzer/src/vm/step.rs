@@ -68,7 +68,16 @@ impl<S: StateView> Machine<'_, S> {
             op::ADD..=op::SIGNEXTEND | op::LT..=op::SAR if inputs == 2 => {
                 let a = pop(stack);
                 let b = pop(stack);
-                stack.push(arith::binary(opcode, a, b));
+                let mut v = arith::binary(opcode, a, b);
+                if v == Value::Opaque && opcode == op::ADD {
+                    // keccak(base) + unknown index: an element of the array at `base`.
+                    if let (Value::Known(h), _) | (_, Value::Known(h)) = (a, b)
+                        && let Some(base) = self.out.origins.parent(h)
+                    {
+                        v = Value::Slot(base);
+                    }
+                }
+                stack.push(v);
             }
             op::ADDMOD | op::MULMOD => {
                 let (a, b, n) = (pop(stack), pop(stack), pop(stack));

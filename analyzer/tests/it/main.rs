@@ -1,5 +1,8 @@
 //! The analyzer's integration tests, one binary: hand-assembled and compiled bytecode, real
 //! mainnet blocks, adversarial contracts and a fuzz target.
 
+mod adversarial;
+mod calls;
 mod common;
+mod storage;
 mod transfers;

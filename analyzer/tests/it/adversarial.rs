@@ -1,0 +1,190 @@
+//! Adversarial contracts and a fuzz target: the analyzer always terminates, never panics, and
+//! widens when it cuts.
+
+use super::common::{Asm, coarse, env, run, state, tx};
+use alloy_primitives::{Address, Bytes, U256};
+use lanes_analyzer::{Limits, Scope, analyze_tx};
+use proptest::prelude::*;
+use revm::bytecode::opcode as op;
+use std::time::{Duration, Instant};
+
+const A: Address = Address::repeat_byte(0xa0);
+
+/// Runs `code` at `A` and checks it finished within `budget`.
+fn run_timed(code: Bytes, input: &[u8], budget: Duration) -> lanes_analyzer::AccessPrediction {
+    let start = Instant::now();
+    let p = run(&state(&[(A, code)]), &tx(Some(A), 0, input));
+    assert!(start.elapsed() < budget, "took {:?}", start.elapsed());
+    p
+}
+
+fn reasons(p: &lanes_analyzer::AccessPrediction) -> Vec<&str> {
+    p.widened.iter().map(|w| w.reason.as_str()).collect()
+}
+
+#[test]
+fn endless_loop_runs_out_of_steps_and_widens() {
+    let code = Asm::new().label("top").to("top").op(op::JUMP).build();
+    let p = run_timed(code, &[], Duration::from_secs(20));
+    assert!(reasons(&p)[0].starts_with("step budget"), "{:?}", p.widened);
+    assert_eq!(coarse(&p), vec![&Scope::Unknown]);
+}
+
+#[test]
+fn loop_on_unknown_condition_is_cut_by_the_loop_budget() {
+    let code = Asm::new()
+        .label("top")
+        .push(1)
+        .push(1)
+        .op(op::SSTORE)
+        .op(op::GAS)
+        .to("top")
+        .op(op::JUMPI)
+        .op(op::STOP)
+        .build();
+    let p = run_timed(code, &[], Duration::from_secs(5));
+    assert!(
+        reasons(&p).iter().any(|r| r.starts_with("loop budget")),
+        "{:?}",
+        p.widened
+    );
+    // The code cannot reach other accounts: the cut widens to its own storage only.
+    assert_eq!(coarse(&p), vec![&Scope::Contract { address: A }]);
+}
+
+#[test]
+fn deep_recursion_is_cut_by_the_call_depth() {
+    let code = Asm::new()
+        .call(op::CALL, A, 0)
+        .sstore(1, 1)
+        .op(op::STOP)
+        .build();
+    let p = run_timed(code, &[], Duration::from_secs(5));
+    assert!(
+        reasons(&p).iter().any(|r| r.starts_with("call depth")),
+        "{:?}",
+        p.widened
+    );
+}
+
+#[test]
+fn many_jumpdests_and_truncated_push() {
+    let mut code = vec![op::JUMPDEST; 24 * 1024];
+    code.extend_from_slice(&[op::PUSH2, 0x01]);
+    let p = run_timed(code.into(), &[], Duration::from_secs(5));
+    assert!(p.is_exact());
+    // A truncated PUSH2 reads zero for its missing byte: 0x0100, then the implicit STOP.
+    let code = Asm::new().raw(&[op::PUSH1, 0x05, op::PUSH2, 0x01]).build();
+    let code: Bytes = [&code[..2], &[op::SSTORE], &code[2..]].concat().into();
+    let p = run_timed(code, &[], Duration::from_secs(5));
+    assert!(p.is_exact());
+}
+
+#[test]
+fn huge_memory_offsets_widen() {
+    let code = Asm::new()
+        .push(1)
+        .word(U256::from(1u64) << 64)
+        .op(op::MSTORE)
+        .op(op::STOP)
+        .build();
+    let p = run_timed(code, &[], Duration::from_secs(5));
+    assert!(
+        reasons(&p)[0].starts_with("memory limit"),
+        "{:?}",
+        p.widened
+    );
+    let code = Asm::new()
+        .push(0)
+        .word(U256::MAX)
+        .push(0)
+        .op(op::CALLDATACOPY)
+        .op(op::STOP)
+        .build();
+    let p = run_timed(code, &[], Duration::from_secs(5));
+    assert!(p.is_exact() || reasons(&p)[0].starts_with("memory limit"));
+}
+
+#[test]
+fn branch_explosion_is_bounded_by_the_path_budget() {
+    // 40 independent unknown branches, each doubling the paths.
+    let mut asm = Asm::new();
+    let labels: Vec<&'static str> = (0..40)
+        .map(|i| &*Box::leak(format!("l{i}").into_boxed_str()))
+        .collect();
+    for (i, l) in labels.iter().enumerate() {
+        asm = asm
+            .op(op::GAS)
+            .to(l)
+            .op(op::JUMPI)
+            .sstore(i as u64, 1)
+            .label(l);
+    }
+    let p = run_timed(asm.op(op::STOP).build(), &[], Duration::from_secs(10));
+    assert!(
+        reasons(&p).iter().any(|r| r.starts_with("path budget")),
+        "{:?}",
+        p.widened
+    );
+}
+
+/// A few real code shapes to mutate: a dispatcher with a mapping, a proxy, a loop.
+fn seeds() -> Vec<Vec<u8>> {
+    vec![
+        Asm::new()
+            .push(0)
+            .op(op::CALLDATALOAD)
+            .push(0xe0)
+            .op(op::SHR)
+            .op(op::DUP1)
+            .push(0xa905_9cbb)
+            .op(op::EQ)
+            .to("t")
+            .op(op::JUMPI)
+            .op(op::STOP)
+            .label("t")
+            .op(op::CALLER)
+            .push(0)
+            .op(op::MSTORE)
+            .push(64)
+            .push(0)
+            .op(op::KECCAK256)
+            .op(op::SLOAD)
+            .push(0)
+            .op(op::SSTORE)
+            .op(op::STOP)
+            .build()
+            .to_vec(),
+        alloy_primitives::hex!(
+            "363d3d373d3d3d363d73a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a05af43d82803e903d91602b57fd5bf3"
+        )
+        .to_vec(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Random bytecode and calldata: terminates, no panic, bounded time.
+    #[test]
+    fn random_bytecode_terminates(code in proptest::collection::vec(any::<u8>(), 0..512),
+                                  input in proptest::collection::vec(any::<u8>(), 0..96)) {
+        let limits = Limits { steps: 200_000, ..Limits::default() };
+        let start = Instant::now();
+        let _ = analyze_tx(&tx(Some(A), 1, &input), &env(), &state(&[(A, code.into())]), &limits);
+        prop_assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    /// Mutated real shapes: the same guarantees.
+    #[test]
+    fn mutated_bytecode_terminates(seed in 0usize..2, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+                                   input in proptest::collection::vec(any::<u8>(), 0..96)) {
+        let mut code = seeds()[seed].clone();
+        for (at, byte) in flips {
+            let n = code.len();
+            code[at % n] = byte;
+        }
+        let limits = Limits { steps: 200_000, ..Limits::default() };
+        let _ = analyze_tx(&tx(Some(A), 0, &input), &env(), &state(&[(A, code.into())]), &limits);
+    }
+}

@@ -1,0 +1,237 @@
+//! Calls: storage context of DELEGATECALL/CALLCODE, STATICCALL, proxies, precompiles, value
+//! transfers, accounts without code, CREATE/CREATE2 and contract-creation transactions.
+
+use super::common::{Asm, SENDER, coarse, run, slot, state, tx};
+use alloy_primitives::{Address, Bytes, U256, address, hex};
+use lanes_analyzer::{Access, Location};
+use revm::bytecode::opcode as op;
+
+const A: Address = Address::repeat_byte(0xa0);
+const B: Address = Address::repeat_byte(0xb0);
+const EOA: Address = Address::repeat_byte(0xee);
+
+fn writer() -> Bytes {
+    Asm::new().sstore(7, 1).op(op::STOP).build()
+}
+
+#[test]
+fn delegatecall_and_callcode_write_the_callers_storage() {
+    for opcode in [op::DELEGATECALL, op::CALLCODE] {
+        let code = Asm::new().call(opcode, B, 0).op(op::STOP).build();
+        let p = run(&state(&[(A, code), (B, writer())]), &tx(Some(A), 0, &[]));
+        assert!(p.is_exact(), "{:?}", p.widened);
+        assert_eq!(p.exact.get(&slot(A, U256::from(7))), Some(Access::Write));
+        assert_eq!(p.exact.get(&slot(B, U256::from(7))), None);
+        assert_eq!(p.exact.get(&Location::code(B)), Some(Access::Read));
+    }
+}
+
+#[test]
+fn call_writes_the_callees_storage_and_moves_value() {
+    let code = Asm::new()
+        .call(op::CALL, B, 3)
+        .call(op::CALL, EOA, 2)
+        .op(op::STOP)
+        .build();
+    let mut pre = state(&[(A, code), (B, writer())]);
+    pre.accounts
+        .insert(EOA, lanes_analyzer::PreAccount::default());
+    let p = run(&pre, &tx(Some(A), 10, &[]));
+    assert_eq!(p.exact.get(&slot(B, U256::from(7))), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::balance(B)), Some(Access::Increment));
+    assert_eq!(
+        p.exact.get(&Location::balance(EOA)),
+        Some(Access::Increment)
+    );
+    assert_eq!(p.exact.get(&Location::code(EOA)), Some(Access::Read));
+    // A is credited by the transaction and pays out: its balance is read and written.
+    assert_eq!(p.exact.get(&Location::balance(A)), Some(Access::Write));
+    assert!(p.is_exact());
+}
+
+#[test]
+fn staticcall_cannot_write() {
+    let code = Asm::new().call(op::STATICCALL, B, 0).op(op::STOP).build();
+    let p = run(&state(&[(A, code), (B, writer())]), &tx(Some(A), 0, &[]));
+    // The SSTORE halts the static frame: nothing is written.
+    assert_eq!(p.exact.get(&slot(B, U256::from(7))), None);
+    assert!(p.exact.writes.iter().all(|l| l.address() == SENDER));
+}
+
+#[test]
+fn eip1167_minimal_proxy_runs_the_implementation_in_its_own_storage() {
+    let mut proxy = hex!("363d3d373d3d3d363d73").to_vec();
+    proxy.extend_from_slice(B.as_slice());
+    proxy.extend_from_slice(&hex!("5af43d82803e903d91602b57fd5bf3"));
+    let p = run(
+        &state(&[(A, proxy.into()), (B, writer())]),
+        &tx(Some(A), 0, &[1, 2, 3, 4]),
+    );
+    assert!(p.is_exact(), "{:?}", p.widened);
+    assert_eq!(p.exact.get(&slot(A, U256::from(7))), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::code(B)), Some(Access::Read));
+}
+
+#[test]
+fn eip1967_proxy_reads_its_implementation_from_prestate() {
+    let impl_slot = U256::from_be_bytes(hex!(
+        "360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
+    ));
+    // delegatecall(gas, sload(IMPL), 0, calldatasize, 0, 0) after copying calldata.
+    let code = Asm::new()
+        .op(op::CALLDATASIZE)
+        .push(0)
+        .push(0)
+        .op(op::CALLDATACOPY)
+        .push(0)
+        .push(0)
+        .op(op::CALLDATASIZE)
+        .push(0)
+        .word(impl_slot)
+        .op(op::SLOAD)
+        .op(op::GAS)
+        .op(op::DELEGATECALL)
+        .op(op::STOP)
+        .build();
+    let mut pre = state(&[(A, code), (B, writer())]);
+    pre.accounts
+        .get_mut(&A)
+        .unwrap()
+        .storage
+        .insert(impl_slot, U256::from_be_slice(B.as_slice()));
+    let p = run(&pre, &tx(Some(A), 0, &[]));
+    assert!(p.is_exact(), "{:?}", p.widened);
+    assert_eq!(p.exact.get(&slot(A, U256::from(7))), Some(Access::Write));
+    assert!(p.assumptions.contains(&slot(A, impl_slot)));
+    // Without the slot in the pre-state the target is unknown: widened, with a reason.
+    pre.accounts.get_mut(&A).unwrap().storage.clear();
+    let p = run(&pre, &tx(Some(A), 0, &[]));
+    assert_eq!(coarse(&p).len(), 1);
+    assert!(p.widened[0].reason.starts_with("unknown address at pc 0x"));
+}
+
+#[test]
+fn identity_precompile_output_flows_back_as_a_slot() {
+    // mstore(0, 9); staticcall(gas, 4, 0, 32, 32, 32); sstore(mload(32), 1)
+    let code = Asm::new()
+        .push(9)
+        .push(0)
+        .op(op::MSTORE)
+        .push(32)
+        .push(32)
+        .push(32)
+        .push(0)
+        .push(4)
+        .op(op::GAS)
+        .op(op::STATICCALL)
+        .op(op::POP)
+        .push(1)
+        .push(32)
+        .op(op::MLOAD)
+        .op(op::SSTORE)
+        .op(op::STOP)
+        .build();
+    let p = run(&state(&[(A, code)]), &tx(Some(A), 0, &[]));
+    assert!(p.is_exact());
+    assert_eq!(p.exact.get(&slot(A, U256::from(9))), Some(Access::Write));
+    // Precompiles touch nothing of their own.
+    assert!(
+        p.exact
+            .iter()
+            .all(|(l, _)| l.address() != Address::with_last_byte(4))
+    );
+}
+
+#[test]
+fn create2_address_follows_eip1014() {
+    // EIP-1014 example 0: deployer 0x0, salt 0, init code 0x00.
+    let deployer = Address::ZERO;
+    let code = Asm::new()
+        .push(0)
+        .push(0)
+        .op(op::MSTORE8)
+        .push(0)
+        .push(1)
+        .push(0)
+        .push(0)
+        .op(op::CREATE2)
+        .op(op::POP)
+        .op(op::STOP)
+        .build();
+    let p = run(&state(&[(deployer, code)]), &tx(Some(deployer), 0, &[]));
+    let created = address!("4D1A2e2bB4F88F0250f26Ffff098B0b30B26BF38");
+    assert_eq!(p.exact.get(&Location::code(created)), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::nonce(created)), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::nonce(deployer)), Some(Access::Write));
+    assert!(p.is_exact());
+}
+
+#[test]
+fn create_address_from_creator_nonce_and_init_code_storage() {
+    // Creator 0x6ac7...dbf0 with nonce 0 creates 0xcd23...cd8d (well-known example).
+    let creator = address!("6ac7ea33f8831ea9dcc53393aaa88b25a785dbf0");
+    // init code: sstore(0, 1); return(0, 0)  = 6001600055 60006000f3
+    let init = hex!("600160005560006000f3");
+    let mut asm = Asm::new();
+    for (i, b) in init.iter().enumerate() {
+        asm = asm.push(u64::from(*b)).push(i as u64).op(op::MSTORE8);
+    }
+    let code = asm
+        .push(init.len() as u64)
+        .push(0)
+        .push(0)
+        .op(op::CREATE)
+        .op(op::POP)
+        .op(op::STOP)
+        .build();
+    let mut pre = state(&[(creator, code)]);
+    pre.accounts.get_mut(&creator).unwrap().nonce = 0;
+    let p = run(&pre, &tx(Some(creator), 0, &[]));
+    let created = address!("cd234a471b72ba2f1ccf0a70fcaba648a5eecd8d");
+    assert!(p.is_exact(), "{:?}", p.widened);
+    assert_eq!(p.exact.get(&slot(created, U256::ZERO)), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::code(created)), Some(Access::Write));
+}
+
+#[test]
+fn contract_creation_transaction_runs_init_code() {
+    let init = hex!("600160005560006000f3");
+    let p = run(&state(&[]), &tx(None, 0, &init));
+    let created = SENDER.create(0);
+    assert!(p.is_exact());
+    assert_eq!(p.exact.get(&slot(created, U256::ZERO)), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::code(created)), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::nonce(created)), Some(Access::Write));
+}
+
+#[test]
+fn plain_transfer_and_call_without_code() {
+    let mut pre = state(&[]);
+    pre.accounts
+        .insert(EOA, lanes_analyzer::PreAccount::default());
+    let p = run(&pre, &tx(Some(EOA), 5, &[1, 2, 3]));
+    assert!(p.is_exact());
+    assert_eq!(
+        p.exact.get(&Location::balance(EOA)),
+        Some(Access::Increment)
+    );
+    assert_eq!(p.exact.get(&Location::code(EOA)), Some(Access::Read));
+    assert_eq!(p.exact.len(), 5);
+}
+
+#[test]
+fn unknown_call_target_widens_to_unknown() {
+    let code = Asm::new()
+        .push(0)
+        .push(0)
+        .push(0)
+        .push(0)
+        .push(0)
+        .op(op::GAS)
+        .op(op::GAS)
+        .op(op::CALL)
+        .op(op::STOP)
+        .build();
+    let p = run(&state(&[(A, code)]), &tx(Some(A), 0, &[]));
+    assert_eq!(coarse(&p), vec![&lanes_analyzer::Scope::Unknown]);
+}
