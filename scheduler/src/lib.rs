@@ -4,6 +4,8 @@
 pub mod bal;
 /// Conflict-free batches in block order.
 pub mod batches;
+/// Sequential block execution on revm, receipts and header checks (the ground truth).
+pub mod exec;
 /// The conflict DAG of a block's transactions.
 pub mod graph;
 /// Critical path and parallelism.
@@ -29,3 +31,7 @@ pub use quality::{BlockQuality, Quality, TxQuality};
 pub use record::{ActualAccess, Recorder};
 pub use report::{BlockReport, BlockSchedule, GraphKind, ParallelismSummary, ReportInput, TxInfo};
 pub use simulate::{Schedule, Slot, WORKERS};
+pub use exec::{
+    BlockContext, BlockOutcome, ExecError, HeaderCheck, PostState, check_header,
+    execute_sequential, execute_sequential_with,
+};

@@ -1,0 +1,161 @@
+//! In-memory databases over a block's pre-state.
+
+use super::post::{PostState, PostStateBuilder};
+use alloy_primitives::{Address, B256, U256, keccak256, map::AddressMap, map::B256Map};
+use lanes_analyzer::{BlockInput, PreState};
+use revm::bytecode::Bytecode;
+use revm::database::CacheDB;
+use revm::database_interface::DBErrorMarker;
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::{Account, AccountInfo};
+use revm::{Database, DatabaseCommit, DatabaseRef};
+use std::collections::BTreeMap;
+
+/// Why the pre-state could not answer a lookup.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DbError {
+    /// BLOCKHASH asked for a block the input does not provide. revm only asks for the 256 most
+    /// recent blocks; any hash it asks for is needed, and a made-up one would silently change
+    /// the result, so this is an error.
+    #[error(
+        "BLOCKHASH({number}) is needed but block_hashes.json does not have it (nor is it the parent)"
+    )]
+    MissingBlockHash {
+        /// The block number looked up.
+        number: u64,
+    },
+    /// Code was asked for by a hash no account has.
+    #[error("no code with hash {0}")]
+    UnknownCode(B256),
+}
+
+impl DBErrorMarker for DbError {}
+
+/// A read-only revm database over a block's pre-state: listed accounts exist (even when empty),
+/// absent ones do not; unlisted slots are zero; block hashes come from the input.
+///
+/// It is `Sync` and implements `DatabaseRef`, so `&PreStateDb` can be shared across threads.
+#[derive(Debug)]
+pub struct PreStateDb<'a> {
+    prestate: &'a PreState,
+    block_hashes: &'a BTreeMap<u64, B256>,
+    accounts: AddressMap<AccountInfo>,
+    codes: B256Map<Bytecode>,
+}
+
+impl<'a> PreStateDb<'a> {
+    /// Indexes a block's pre-state (hashes and analyses every contract's code once).
+    pub fn new(input: &'a BlockInput) -> Self {
+        let mut accounts = AddressMap::default();
+        let mut codes = B256Map::default();
+        for (address, account) in &input.prestate.accounts {
+            let (code_hash, code) = if account.code.is_empty() {
+                (KECCAK_EMPTY, Bytecode::default())
+            } else {
+                let hash = keccak256(&account.code);
+                let code = codes
+                    .entry(hash)
+                    .or_insert_with(|| Bytecode::new_raw(account.code.clone()))
+                    .clone();
+                (hash, code)
+            };
+            let info = AccountInfo::new(account.balance, account.nonce, code_hash, code);
+            accounts.insert(*address, info);
+        }
+        Self {
+            prestate: &input.prestate,
+            block_hashes: &input.block_hashes,
+            accounts,
+            codes,
+        }
+    }
+
+    /// The pre-block state this database reads.
+    pub fn prestate(&self) -> &'a PreState {
+        self.prestate
+    }
+
+    /// The pre-block account info, `None` when the account did not exist.
+    pub fn account(&self, address: &Address) -> Option<&AccountInfo> {
+        self.accounts.get(address)
+    }
+}
+
+impl DatabaseRef for PreStateDb<'_> {
+    type Error = DbError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        Ok(self.accounts.get(&address).cloned())
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        self.codes
+            .get(&code_hash)
+            .cloned()
+            .ok_or(DbError::UnknownCode(code_hash))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
+        Ok(self.prestate.storage(&address, &index))
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
+        self.block_hashes
+            .get(&number)
+            .copied()
+            .ok_or(DbError::MissingBlockHash { number })
+    }
+}
+
+/// The sequential executor's mutable state: revm's `CacheDB` over the pre-state, recording every
+/// commit into a [`PostState`].
+#[derive(Debug)]
+pub struct InMemoryDb<'a> {
+    cache: CacheDB<PreStateDb<'a>>,
+    post: PostStateBuilder,
+}
+
+impl<'a> InMemoryDb<'a> {
+    /// A fresh state equal to the block's pre-state.
+    pub fn new(input: &'a BlockInput) -> Self {
+        Self {
+            cache: CacheDB::new(PreStateDb::new(input)),
+            post: PostStateBuilder::default(),
+        }
+    }
+
+    /// Every account the commits so far changed, compared with the pre-state.
+    pub fn post_state(&self) -> PostState {
+        self.post.finish(self.cache.db.prestate())
+    }
+}
+
+impl Database for InMemoryDb<'_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        self.cache.basic(address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.cache.code_by_hash(code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        self.cache.storage(address, index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        self.cache.block_hash(number)
+    }
+}
+
+impl DatabaseCommit for InMemoryDb<'_> {
+    fn commit(&mut self, changes: AddressMap<Account>) {
+        self.post.apply(&changes);
+        self.cache.commit(changes);
+    }
+}

@@ -1,0 +1,138 @@
+//! The post-block state changes: a deterministic view that two executors can compare.
+
+use alloy_primitives::{Address, B256, U256, keccak256, map::AddressMap, map::HashMap};
+use lanes_analyzer::PreState;
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::Account;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// An account's balance, nonce and code after the block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountState {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Nonce.
+    pub nonce: u64,
+    /// Keccak of the code (`KECCAK_EMPTY` without code).
+    pub code_hash: B256,
+}
+
+/// How the block changed one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountChange {
+    /// The account after the block, `None` when it does not exist (destroyed, or an empty account
+    /// deleted by EIP-161).
+    pub account: Option<AccountState>,
+    /// The account's storage was wiped (self-destruct, deletion or re-creation); `storage` then
+    /// holds every non-zero slot it has after the block.
+    pub storage_cleared: bool,
+    /// Slots whose value after the block differs from before it (or, when cleared, every
+    /// non-zero slot).
+    pub storage: BTreeMap<U256, U256>,
+}
+
+/// Every account the block changed, by address. Equal for two executions exactly when they
+/// leave the same state behind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PostState {
+    /// Changed accounts.
+    pub accounts: BTreeMap<Address, AccountChange>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Touched {
+    account: Option<AccountState>,
+    storage_cleared: bool,
+    storage: HashMap<U256, U256>,
+}
+
+/// Accumulates committed revm state changes, in commit order, into a [`PostState`].
+///
+/// The rules follow revm's journal: a self-destructed account is gone with its storage; a
+/// touched account that is empty and was not created in the transaction is deleted (EIP-161;
+/// before Spurious Dragon revm clears the touch or marks the account created instead).
+#[derive(Clone, Debug, Default)]
+pub struct PostStateBuilder {
+    touched: AddressMap<Touched>,
+}
+
+impl PostStateBuilder {
+    /// Records one commit.
+    pub fn apply<'a>(&mut self, changes: impl IntoIterator<Item = (&'a Address, &'a Account)>) {
+        for (address, account) in changes {
+            if !account.is_touched() {
+                continue;
+            }
+            let entry = self.touched.entry(*address).or_default();
+            let deleted =
+                account.is_selfdestructed() || (account.is_empty() && !account.is_created());
+            if deleted {
+                *entry = Touched {
+                    account: None,
+                    storage_cleared: true,
+                    storage: HashMap::default(),
+                };
+                continue;
+            }
+            if account.is_created() {
+                entry.storage_cleared = true;
+                entry.storage.clear();
+            }
+            entry.account = Some(AccountState {
+                balance: account.info.balance,
+                nonce: account.info.nonce,
+                code_hash: account.info.code_hash,
+            });
+            for (slot, value) in account.changed_storage_slots() {
+                entry.storage.insert(*slot, value.present_value());
+            }
+        }
+    }
+
+    /// Compares what was recorded with the pre-state and keeps only real changes.
+    pub fn finish(&self, prestate: &PreState) -> PostState {
+        let mut accounts = BTreeMap::new();
+        for (address, touched) in &self.touched {
+            let pre = prestate.account(address);
+            let pre_state = pre.map(|a| AccountState {
+                balance: a.balance,
+                nonce: a.nonce,
+                code_hash: if a.code.is_empty() {
+                    KECCAK_EMPTY
+                } else {
+                    keccak256(&a.code)
+                },
+            });
+            let storage: BTreeMap<U256, U256> = if touched.storage_cleared {
+                touched
+                    .storage
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(k, v)| (*k, *v))
+                    .collect()
+            } else {
+                touched
+                    .storage
+                    .iter()
+                    .filter(|(k, v)| prestate.storage(address, k) != **v)
+                    .map(|(k, v)| (*k, *v))
+                    .collect()
+            };
+            let had_storage = pre.is_some_and(|a| a.storage.values().any(|v| !v.is_zero()));
+            let storage_cleared = touched.storage_cleared && had_storage;
+            if touched.account == pre_state && !storage_cleared && storage.is_empty() {
+                continue;
+            }
+            accounts.insert(
+                *address,
+                AccountChange {
+                    account: touched.account,
+                    storage_cleared,
+                    storage,
+                },
+            );
+        }
+        PostState { accounts }
+    }
+}
