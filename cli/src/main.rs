@@ -1,5 +1,6 @@
 //! The `lanes` command line.
 
+mod analyze;
 mod blocks;
 mod verify;
 
@@ -16,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Predict every transaction's accesses and measure the predictions against execution.
+    Analyze(analyze::AnalyzeArgs),
     /// Execute blocks sequentially and check receipts root, logs bloom and gas used against
     /// their headers.
     Verify(verify::VerifyArgs),
@@ -24,6 +27,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Analyze(args) => analyze::run(&args),
         Command::Verify(args) => verify::run(&args),
     };
     match result {

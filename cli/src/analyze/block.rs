@@ -1,0 +1,98 @@
+//! One block's analysis run: predictions (timed), plain sequential execution (timed), and a
+//! recorded sequential execution that gives every transaction's actual accesses.
+
+use alloy_primitives::U256;
+use anyhow::Context as _;
+use lanes_analyzer::{AccessPrediction, BlockInput, Limits, analyze_block};
+use lanes_scheduler::exec::{execute_sequential, execute_sequential_with};
+use lanes_scheduler::{ActualAccess, BlockQuality, Recorder};
+use revm::primitives::hardfork::SpecId;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+/// Everything measured on one block; report sections are computed from it.
+#[derive(Debug)]
+pub(crate) struct BlockRun {
+    /// The block's inputs.
+    pub(crate) input: BlockInput,
+    /// The spec the block ran under.
+    pub(crate) spec: SpecId,
+    /// One prediction per transaction.
+    pub(crate) predictions: Vec<AccessPrediction>,
+    /// One actual access set per transaction.
+    pub(crate) actuals: Vec<ActualAccess>,
+    /// Mapping keys seen during execution (only when asked for).
+    pub(crate) keys: BTreeMap<U256, U256>,
+    /// Prediction quality.
+    pub(crate) quality: BlockQuality,
+    /// Wall time of `analyze_block`.
+    pub(crate) analysis_seconds: f64,
+    /// Wall time of plain sequential execution, without recording.
+    pub(crate) sequential_seconds: f64,
+    /// Wall time of the recorded sequential execution.
+    pub(crate) recorded_seconds: f64,
+}
+
+impl BlockRun {
+    /// Loads, analyses and executes the block in `dir`; `keys` keeps mapping keys for slot
+    /// descriptions.
+    pub(crate) fn run(dir: &Path, limits: &Limits, keys: bool) -> anyhow::Result<Self> {
+        let input = BlockInput::load(dir)?;
+        let number = input.number();
+
+        let start = Instant::now();
+        let predictions = analyze_block(&input, limits);
+        let analysis_seconds = start.elapsed().as_secs_f64();
+
+        let start = Instant::now();
+        let plain = execute_sequential(&input)
+            .with_context(|| format!("block {number}: sequential execution"))?;
+        let sequential_seconds = start.elapsed().as_secs_f64();
+
+        let mut actuals = Vec::with_capacity(predictions.len());
+        let mut all_keys = BTreeMap::new();
+        let start = Instant::now();
+        let recorded = execute_sequential_with(
+            &input,
+            |_| {
+                if keys {
+                    Recorder::with_keys()
+                } else {
+                    Recorder::new()
+                }
+            },
+            |_, recorder, outcome| {
+                actuals.push(recorder.finish(&outcome.state));
+                if let Some(seen) = recorder.keys() {
+                    all_keys.extend(seen.iter().map(|(k, v)| (*k, *v)));
+                }
+            },
+        )
+        .with_context(|| format!("block {number}: recorded execution"))?;
+        let recorded_seconds = start.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            recorded.receipts == plain.receipts,
+            "block {number}: recorded execution differs from plain execution"
+        );
+
+        let gas: Vec<u64> = recorded.receipts.iter().map(|r| r.gas_used).collect();
+        let quality = BlockQuality::assess(&predictions, &actuals, &gas);
+        Ok(Self {
+            spec: recorded.spec,
+            input,
+            predictions,
+            actuals,
+            keys: all_keys,
+            quality,
+            analysis_seconds,
+            sequential_seconds,
+            recorded_seconds,
+        })
+    }
+
+    /// The block number.
+    pub(crate) fn number(&self) -> u64 {
+        self.input.number()
+    }
+}
