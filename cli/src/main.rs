@@ -2,6 +2,7 @@
 
 mod analyze;
 mod blocks;
+mod fetch;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,8 @@ enum Command {
     /// Execute blocks sequentially and check receipts root, logs bloom and gas used against
     /// their headers.
     Verify(verify::VerifyArgs),
+    /// Fetch blocks and their pre-state from a JSON-RPC node into block directories.
+    Fetch(fetch::FetchArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Fetch(args) => fetch::run(&args),
     };
     match result {
         Ok(code) => code,
