@@ -2,6 +2,7 @@
 //! API: `block.json`, `prestate.json` and, when the block calls BLOCKHASH, `block_hashes.json`.
 
 mod block;
+mod block_hashes;
 mod node;
 mod prestate;
 

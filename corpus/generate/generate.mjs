@@ -12,6 +12,8 @@ import { setup, workloads } from "./workloads.mjs";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
 const blocksDir = path.join(root, "corpus", "blocks");
+/// The lanes binary that fetches the blocks: $LANES_BIN, or the workspace's debug build.
+const lanesBin = process.env.LANES_BIN ?? path.join(root, "target", "debug", "lanes");
 
 /// Fixed so that regenerating gives the same blocks: genesis time, block interval, fork, coinbase.
 const GENESIS_TIMESTAMP = 1767225600; // 2026-01-01T00:00:00Z
@@ -141,8 +143,8 @@ class Chain {
 
 function lanesFetch(url, number, dest) {
   const tmp = fs.mkdtempSync(path.join(root, "target", "corpus-fetch-"));
-  const args = ["run", "--quiet", "--release", "-p", "lanes", "--", "fetch", "--rpc", url, "--block", String(number), "--out", tmp];
-  const res = spawnSync("cargo", args, { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  const args = ["fetch", "--rpc", url, "--block", String(number), "--out", tmp];
+  const res = spawnSync(lanesBin, args, { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   if (res.status !== 0) throw new Error(`lanes fetch of block ${number} failed`);
   fs.rmSync(dest, { recursive: true, force: true });
   fs.renameSync(path.join(tmp, String(number)), dest);
@@ -173,7 +175,9 @@ async function main() {
     }
     if (process.argv.includes("--dry-run")) return;
     fs.mkdirSync(blocksDir, { recursive: true });
-    spawnSync("cargo", ["build", "--quiet", "--release", "-p", "lanes"], { cwd: root, stdio: "inherit" });
+    if (!process.env.LANES_BIN && spawnSync("cargo", ["build", "--quiet", "-p", "lanes"], { cwd: root, stdio: "inherit" }).status !== 0) {
+      throw new Error("cargo build -p lanes failed");
+    }
     for (const b of chain.named) lanesFetch(url, b.number, path.join(blocksDir, b.name));
     const manifest = { generator: "corpus/generate/generate.mjs", hardfork: HARDFORK, chainId: 31337, blocks: chain.named };
     fs.writeFileSync(path.join(root, "corpus", "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);

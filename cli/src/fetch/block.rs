@@ -1,7 +1,7 @@
-//! One block directory: the block and its merged pre-state. (BLOCKHASH lookups are not written
-//! yet: that needs the block executor.)
+//! One block directory: the block, its merged pre-state, and the hashes its BLOCKHASH calls need.
 
 use super::BlockTag;
+use super::block_hashes;
 use super::node::{Node, NodeError};
 use super::prestate::{self, Account, PreState, TxPrestate};
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -75,6 +75,9 @@ pub(crate) async fn fetch(node: &Node, tag: BlockTag, out: &Path) -> anyhow::Res
         std::fs::remove_file(&hashes_path)
             .with_context(|| format!("cannot remove stale {}", hashes_path.display()))?;
     }
+    block_hashes::complete(node, &dir)
+        .await
+        .with_context(|| format!("block {number}: BLOCKHASH lookups"))?;
     Ok(dir)
 }
 
