@@ -156,7 +156,8 @@ pub(crate) fn run(args: &FetchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Fetches every block of `range` with at most `jobs` blocks in flight; stops at the first error.
+/// Fetches every block of `range` with at most `jobs` blocks (so requests) in flight; stops at
+/// the first error.
 async fn fetch_range(
     node: Node,
     range: BlockRange,
@@ -172,19 +173,20 @@ async fn fetch_range(
     );
     let node = Arc::new(node);
     let out = Arc::new(out);
-    let permits = Arc::new(tokio::sync::Semaphore::new(jobs));
+    // At most `jobs` blocks are in flight; the next starts when one finishes.
     let mut tasks = tokio::task::JoinSet::new();
-    for number in range.start..range.end {
-        let (node, out, permits) = (Arc::clone(&node), Arc::clone(&out), Arc::clone(&permits));
-        tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            block::fetch(&node, BlockTag::Number(number), &out).await
-        });
-    }
-    while let Some(joined) = tasks.join_next().await {
+    let mut numbers = range.start..range.end;
+    loop {
+        while tasks.len() < jobs
+            && let Some(number) = numbers.next()
+        {
+            let (node, out) = (Arc::clone(&node), Arc::clone(&out));
+            tasks.spawn(async move { block::fetch(&node, BlockTag::Number(number), &out).await });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        // An error returns here, and dropping `tasks` aborts the blocks still in flight.
         let dir = joined.context("a fetch task panicked")??;
         progress.set_message(dir.display().to_string());
         progress.inc(1);

@@ -9,6 +9,7 @@ mod support;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use support::{Anvil, FakeNode, Reply, lanes};
 
 const COINBASE: &str = "0x00000000000000000000000000000000c0ffee01";
@@ -145,6 +146,43 @@ fn fetched_anvil_blocks_match_the_node_and_verify() {
     assert_eq!(report["failed"], 0);
 }
 
+#[test]
+fn without_debug_trace_block_the_per_transaction_fallback_writes_the_same_directory() {
+    let anvil = Arc::new(Anvil::start());
+    let (_, head) = mine_blocks(&anvil);
+    // A node in front of anvil that lacks debug_traceBlockByNumber. It holds anvil weakly, so
+    // anvil still stops when the test drops it.
+    let upstream = Arc::downgrade(&anvil);
+    let node = FakeNode::start(
+        move |method, params, _| match (method, upstream.upgrade()) {
+            ("debug_traceBlockByNumber", _) => Reply::Error(-32601, "Method not found".into()),
+            (_, Some(anvil)) => anvil.forward(method, params),
+            (_, None) => Reply::Http(503),
+        },
+    );
+    let direct = tempfile::tempdir().expect("a temp dir");
+    let fallback = tempfile::tempdir().expect("a temp dir");
+    let block = head.to_string();
+    for (url, out) in [(&anvil.url, &direct), (&node.url, &fallback)] {
+        let run = lanes(
+            &["fetch", "--rpc", url, "--block", &block, "--out"],
+            out.path(),
+        );
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    for file in ["block.json", "prestate.json", "block_hashes.json"] {
+        assert_eq!(
+            read_json(&direct.path().join(&block).join(file)),
+            read_json(&fallback.path().join(&block).join(file)),
+            "{file}"
+        );
+    }
+}
+
 /// An empty block as anvil returns it, at `number`.
 fn empty_block(number: u64) -> Value {
     let zero = format!("0x{}", "0".repeat(64));
@@ -166,6 +204,15 @@ fn empty_block(number: u64) -> Value {
 fn block_with_a_tx(number: u64) -> Value {
     let mut block = empty_block(number);
     block["transactions"] = json!([{ "hash": format!("0x{:064x}", 7) }]);
+    block
+}
+
+const RECIPIENT: &str = "0x00000000000000000000000000000000000beef1";
+
+/// An empty block with one withdrawal.
+fn block_with_a_withdrawal(number: u64) -> Value {
+    let mut block = empty_block(number);
+    block["withdrawals"] = json!([{ "index": "0x0", "validatorIndex": "0x1", "address": RECIPIENT, "amount": "0x10" }]);
     block
 }
 
@@ -227,7 +274,7 @@ fn transient_failures_are_retried_and_persistent_ones_give_up() {
     // The first two requests get 503; the retries then see an ordinary node.
     let node = FakeNode::start(|method, params, i| match (i, method) {
         (0 | 1, _) => Reply::Http(503),
-        (_, "eth_getBlockByNumber") => Reply::Result(empty_block(hex_u64(&params[0]))),
+        (_, "eth_getBlockByNumber") => Reply::Result(block_with_a_withdrawal(hex_u64(&params[0]))),
         (_, "eth_getBalance" | "eth_getTransactionCount") => Reply::Result(json!("0x0")),
         (_, "eth_getCode") => Reply::Result(json!("0x")),
         _ => Reply::Error(-32601, "Method not found".into()),
@@ -251,12 +298,14 @@ fn transient_failures_are_retried_and_persistent_ones_give_up() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert_eq!(read_json(&out.path().join("9/block.json")), empty_block(9));
-    let prestate = read_json(&out.path().join("9/prestate.json"));
     assert_eq!(
-        prestate,
-        json!({ COINBASE: { "balance": "0x0", "nonce": 0 } })
+        read_json(&out.path().join("9/block.json")),
+        block_with_a_withdrawal(9)
     );
+    // The beneficiary and the withdrawal recipient, which no transaction touches, are listed.
+    let prestate = read_json(&out.path().join("9/prestate.json"));
+    let empty = json!({ "balance": "0x0", "nonce": 0 });
+    assert_eq!(prestate, json!({ COINBASE: empty, RECIPIENT: empty }));
 
     let down = FakeNode::start(|_, _, _| Reply::Http(503));
     let run = lanes(

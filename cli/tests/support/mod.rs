@@ -99,6 +99,20 @@ impl Anvil {
             .map_err(|e| e.to_string())
     }
 
+    /// Passes a request on to anvil and its answer back (for a [`FakeNode`] in front of it).
+    pub(crate) fn forward(&self, method: &str, params: &Value) -> Reply {
+        let call = self
+            .provider
+            .raw_request::<Value, Value>(method.to_owned().into(), params.clone());
+        match self.runtime.block_on(call) {
+            Ok(result) => Reply::Result(result),
+            Err(err) => match err.as_error_resp() {
+                Some(payload) => Reply::Error(payload.code, payload.message.to_string()),
+                None => Reply::Http(502),
+            },
+        }
+    }
+
     /// A JSON-RPC call that must succeed.
     pub(crate) fn call(&self, method: &'static str, params: Value) -> Value {
         let shown = params.to_string();
