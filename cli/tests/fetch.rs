@@ -325,3 +325,17 @@ fn transient_failures_are_retried_and_persistent_ones_give_up() {
     assert!(!run.status.success());
     assert!(stderr.contains("gave up after 2 attempts"), "{stderr}");
 }
+
+#[test]
+fn unsupported_endpoints_are_refused_before_any_request() {
+    let out = tempfile::tempdir().expect("a temp dir");
+    for url in ["https://127.0.0.1:1", "ws://127.0.0.1:1", "not a url"] {
+        let run = lanes(
+            &["fetch", "--rpc", url, "--block", "1", "--out"],
+            out.path(),
+        );
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{url}");
+        assert!(stderr.contains("plain http only"), "{url}: {stderr}");
+    }
+}

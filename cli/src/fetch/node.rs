@@ -74,8 +74,15 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    /// A client for `url` (http or https); connects lazily.
+    /// A client for an `http://` URL; connects lazily.
     pub(crate) fn new(url: &str, retry: RetryPolicy) -> anyhow::Result<Self> {
+        // The binary is built without a TLS stack (it would add a C crypto build to every build).
+        anyhow::ensure!(
+            url.get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("http://")),
+            "`{url}`: lanes fetch speaks plain http only (no TLS, no websockets); use the node's \
+             http endpoint, or a local TLS-terminating proxy in front of a remote one"
+        );
         let parsed = url
             .parse()
             .map_err(|e| anyhow::anyhow!("`{url}` is not a URL: {e}"))?;
@@ -205,11 +212,25 @@ fn classify(method: &str, err: &TransportError) -> Failure {
                 Failure::Final(other(kind.to_string()))
             }
             // Connection refused or reset, 429, 5xx, a dropped batch answer: all may pass.
-            _ => Failure::Transient(kind.to_string()),
+            _ => Failure::Transient(with_causes(kind)),
         },
         RpcError::NullResp => Failure::Transient("empty answer".to_owned()),
         _ => Failure::Final(other(err.to_string())),
     }
+}
+
+/// An error with its chain of causes ("error sending request: ...: Connection refused").
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        source = cause.source();
+    }
+    message
 }
 
 fn is_rate_limit(code: i64, lower: &str) -> bool {
