@@ -13,8 +13,15 @@ fn main() {
         let Ok(input) = BlockInput::load(&dir) else {
             continue;
         };
+        let repeat: usize = std::env::var("REPEAT")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1);
         let start = Instant::now();
-        let predictions = analyze_block(&input, &Limits::default());
+        let mut predictions = analyze_block(&input, &Limits::default());
+        for _ in 1..repeat {
+            predictions = analyze_block(&input, &Limits::default());
+        }
         let secs = start.elapsed().as_secs_f64();
         total += secs;
         let w = predictions.iter().filter(|p| p.is_widened()).count();

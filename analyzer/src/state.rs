@@ -3,7 +3,7 @@
 use crate::input::PreState;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256, map::AddressMap};
 use revm::bytecode::{Bytecode, JumpTable, opcode};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Contract code with its jump destinations and what it can reach beyond its own storage.
 #[derive(Clone, Debug)]
@@ -14,30 +14,37 @@ pub struct ContractCode {
     len: usize,
     /// Valid JUMPDEST offsets.
     jumps: JumpTable,
-    /// keccak256 of the code (EXTCODEHASH).
-    hash: B256,
+    /// keccak256 of the code (EXTCODEHASH), computed on first use.
+    hash: OnceLock<B256>,
     /// Whether any opcode can touch another account (calls, creates, BALANCE, EXTCODE*,
-    /// SELFDESTRUCT).
-    reaches_out: bool,
-    /// Whether any opcode writes storage.
-    writes_storage: bool,
+    /// SELFDESTRUCT), and whether any writes storage; computed on first use.
+    reach: OnceLock<(bool, bool)>,
 }
 
 impl ContractCode {
     /// Analyses raw legacy bytecode.
     pub fn new(raw: Bytes) -> Self {
         let len = raw.len();
-        let hash = keccak256(&raw);
         let bytecode = Bytecode::new_legacy(raw);
         let jumps = bytecode
             .legacy_jump_table()
             .cloned()
             .unwrap_or_else(|| JumpTable::from_slice(&[], 0));
-        let padded = bytecode.bytecode().clone();
+        Self {
+            padded: bytecode.bytecode().clone(),
+            len,
+            jumps,
+            hash: OnceLock::new(),
+            reach: OnceLock::new(),
+        }
+    }
+
+    /// Scans the code for opcodes that reach other accounts or write storage.
+    fn scan(&self) -> (bool, bool) {
         let (mut reaches_out, mut writes_storage) = (false, false);
         let mut pc = 0;
-        while pc < len {
-            let op = padded[pc];
+        while pc < self.len {
+            let op = self.padded[pc];
             match op {
                 opcode::CALL
                 | opcode::CALLCODE
@@ -55,14 +62,7 @@ impl ContractCode {
             }
             pc += 1 + push_len(op);
         }
-        Self {
-            padded,
-            len,
-            jumps,
-            hash,
-            reaches_out,
-            writes_storage,
-        }
+        (reaches_out, writes_storage)
     }
 
     /// The code bytes (padded with zeros past `len`).
@@ -92,17 +92,17 @@ impl ContractCode {
 
     /// keccak256 of the code.
     pub fn hash(&self) -> B256 {
-        self.hash
+        *self.hash.get_or_init(|| keccak256(self.original()))
     }
 
     /// Whether the code can touch accounts other than its own storage.
     pub(crate) fn reaches_out(&self) -> bool {
-        self.reaches_out
+        self.reach.get_or_init(|| self.scan()).0
     }
 
     /// Whether the code contains SSTORE.
     pub(crate) fn writes_storage(&self) -> bool {
-        self.writes_storage
+        self.reach.get_or_init(|| self.scan()).1
     }
 }
 
@@ -163,30 +163,22 @@ impl StateView for PreState {
     }
 }
 
-/// A `PreState` with every contract's code analysed once, for a whole block.
+/// A `PreState` whose contracts' code is analysed once, on first use, for a whole block.
 #[derive(Debug)]
 pub struct BlockState<'a> {
     pre: &'a PreState,
-    codes: AddressMap<Arc<ContractCode>>,
+    codes: AddressMap<OnceLock<Arc<ContractCode>>>,
 }
 
 impl<'a> BlockState<'a> {
-    /// Analyses every contract of `pre` once.
+    /// Wraps `pre`; nothing is analysed yet.
     pub fn new(pre: &'a PreState) -> Self {
-        let mut by_hash: alloy_primitives::map::B256Map<Arc<ContractCode>> =
-            alloy_primitives::map::B256Map::default();
-        let mut codes = AddressMap::default();
-        for (address, account) in &pre.accounts {
-            if account.code.is_empty() {
-                continue;
-            }
-            let hash = keccak256(&account.code);
-            let code = by_hash
-                .entry(hash)
-                .or_insert_with(|| Arc::new(ContractCode::new(account.code.clone())))
-                .clone();
-            codes.insert(*address, code);
-        }
+        let codes = pre
+            .accounts
+            .iter()
+            .filter(|(_, a)| !a.code.is_empty())
+            .map(|(address, _)| (*address, OnceLock::new()))
+            .collect();
         Self { pre, codes }
     }
 }
@@ -197,7 +189,16 @@ impl StateView for BlockState<'_> {
     }
 
     fn code(&self, address: &Address) -> Option<Arc<ContractCode>> {
-        self.codes.get(address).cloned()
+        let cell = self.codes.get(address)?;
+        let code = cell.get_or_init(|| {
+            let raw = self
+                .pre
+                .account(address)
+                .map(|a| a.code.clone())
+                .unwrap_or_default();
+            Arc::new(ContractCode::new(raw))
+        });
+        Some(code.clone())
     }
 
     fn balance(&self, address: &Address) -> Option<U256> {

@@ -151,6 +151,9 @@ impl<'a, S: StateView> Machine<'a, S> {
         while let Some(path) = self.work.pop() {
             self.run_path(path);
         }
+        if std::env::var_os("LANES_DEBUG_STEPS").is_some() {
+            eprintln!("STEPS {} PATHS {}", self.steps, self.paths);
+        }
         self.out
     }
 
