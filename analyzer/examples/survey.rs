@@ -13,6 +13,21 @@ fn main() {
         let Ok(input) = BlockInput::load(&dir) else {
             continue;
         };
+        if let Ok(i) = std::env::var("BLOCKTX") {
+            let i: usize = i.parse().unwrap_or_default();
+            let p = analyze_block(&input, &Limits::default());
+            println!("{:#?}", p[i]);
+            continue;
+        }
+        if let Ok(i) = std::env::var("TX") {
+            let i: usize = i.parse().unwrap_or_default();
+            let env =
+                lanes_analyzer::BlockEnv::from_header(&input.block.header, &input.block_hashes);
+            let tx = &input.transactions()[i];
+            let p = lanes_analyzer::analyze_tx(tx, &env, &input.prestate, &Limits::default());
+            println!("{p:#?}");
+            continue;
+        }
         let repeat: usize = std::env::var("REPEAT")
             .ok()
             .and_then(|r| r.parse().ok())

@@ -16,6 +16,8 @@ pub mod limits;
 pub mod location;
 /// Where hashed storage slots come from.
 pub mod origins;
+/// The state later transactions of a block see.
+mod overlay;
 /// Predicted access sets with widened families.
 pub mod prediction;
 /// Read-only pre-block state and analysed code.

@@ -4,9 +4,10 @@ use crate::env::BlockEnv;
 use crate::input::BlockInput;
 use crate::limits::Limits;
 use crate::location::{Access, Location};
+use crate::overlay::Overlay;
 use crate::prediction::AccessPrediction;
 use crate::state::{BlockState, ContractCode, StateView};
-use crate::vm::{Entry, Machine, TxEnv};
+use crate::vm::{Entry, Machine, Post, TxEnv};
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
@@ -17,11 +18,22 @@ use std::sync::Arc;
 pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
     let env = BlockEnv::from_header(&input.block.header, &input.block_hashes);
     let state = BlockState::new(&input.prestate);
-    input
-        .transactions()
+    let txs = input.transactions();
+    // Every transaction against the pre-block state, in parallel; then, in block order, again
+    // those that relied on a value an earlier transaction may have changed.
+    let mut results: Vec<(AccessPrediction, Post)> = txs
         .par_iter()
-        .map(|tx| analyze_tx(tx, &env, &state, limits))
-        .collect()
+        .map(|tx| predict(tx, &env, &state, limits))
+        .collect();
+    let mut overlay = Overlay::new(&state);
+    for (tx, result) in txs.iter().zip(results.iter_mut()) {
+        if overlay.affects(&result.0) {
+            *result = predict(tx, &env, &overlay, limits);
+        }
+        overlay.apply(&result.0, &result.1);
+        overlay.bump_nonce(tx.inner.signer(), tx.nonce());
+    }
+    results.into_iter().map(|(p, _)| p).collect()
 }
 
 /// Predicts one transaction's accesses against the pre-block state.
@@ -31,6 +43,16 @@ pub fn analyze_tx(
     state: &impl StateView,
     limits: &Limits,
 ) -> AccessPrediction {
+    predict(tx, env, state, limits).0
+}
+
+/// A prediction and the state the transaction leaves behind.
+fn predict(
+    tx: &Transaction,
+    env: &BlockEnv,
+    state: &impl StateView,
+    limits: &Limits,
+) -> (AccessPrediction, Post) {
     let sender = tx.inner.signer();
     let mut prediction = AccessPrediction::default();
     prediction
@@ -71,7 +93,7 @@ pub fn analyze_tx(
         for (location, access) in prelude {
             prediction.exact.insert(location, access);
         }
-        return prediction;
+        return (prediction, Post::default());
     };
     let gas_price = tx
         .effective_gas_price
@@ -97,5 +119,5 @@ pub fn analyze_tx(
     prediction.widened = outcome.widened.into_iter().collect();
     prediction.origins = outcome.origins;
     prediction.assumptions = outcome.assumptions.into_iter().collect();
-    prediction
+    (prediction, outcome.post)
 }

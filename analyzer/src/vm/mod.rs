@@ -16,6 +16,7 @@ use crate::location::{Access, AccessSet, Location};
 use crate::origins::SlotOrigins;
 use crate::prediction::{Scope, Widening};
 use crate::state::{ContractCode, StateView};
+use alloy_primitives::map::HashMap;
 use alloy_primitives::{Address, B256, U256};
 use data::Data;
 use path::{Frame, FrameKind, Path, ReturnData};
@@ -49,6 +50,75 @@ pub(crate) struct Outcome {
     pub(crate) widened: BTreeSet<Widening>,
     pub(crate) origins: SlotOrigins,
     pub(crate) assumptions: BTreeSet<Location>,
+    /// State left behind by the finished paths, for the transactions after this one.
+    pub(crate) post: Post,
+}
+
+/// What a transaction leaves behind, merged over its finished paths: a value is `None` when
+/// paths disagree or it is unknown.
+#[derive(Debug, Default)]
+pub(crate) struct Post {
+    pub(crate) storage: HashMap<(Address, U256), Option<U256>>,
+    pub(crate) nonces: HashMap<Address, Option<u64>>,
+    pub(crate) codes: HashMap<Address, Option<Arc<ContractCode>>>,
+    /// Paths merged so far.
+    merged: usize,
+}
+
+impl Post {
+    /// Merges one finished path's changes. A value only some paths changed, or that paths
+    /// changed differently, is unknown.
+    fn merge(&mut self, path: &Path) {
+        let first = self.merged == 0;
+        self.merged += 1;
+        for (key, value) in &path.storage {
+            let v = value.known();
+            let entry = self
+                .storage
+                .entry(*key)
+                .or_insert(if first { v } else { None });
+            if *entry != v {
+                *entry = None;
+            }
+        }
+        for (key, entry) in &mut self.storage {
+            if !path.storage.contains_key(key) {
+                *entry = None;
+            }
+        }
+        for (address, nonce) in &path.nonces {
+            let entry =
+                self.nonces
+                    .entry(*address)
+                    .or_insert(if first { Some(*nonce) } else { None });
+            if *entry != Some(*nonce) {
+                *entry = None;
+            }
+        }
+        for (address, entry) in &mut self.nonces {
+            if !path.nonces.contains_key(address) {
+                *entry = None;
+            }
+        }
+        for (address, code) in &path.codes {
+            let entry = self
+                .codes
+                .entry(*address)
+                .or_insert_with(|| if first { code.clone() } else { None });
+            let same = match (&*entry, code) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            };
+            if !same {
+                *entry = None;
+            }
+        }
+        for (address, entry) in &mut self.codes {
+            if !path.codes.contains_key(address) {
+                *entry = None;
+            }
+        }
+    }
 }
 
 /// What one step did to the current frame.
@@ -151,9 +221,6 @@ impl<'a, S: StateView> Machine<'a, S> {
         while let Some(path) = self.work.pop() {
             self.run_path(path);
         }
-        if std::env::var_os("LANES_DEBUG_STEPS").is_some() {
-            eprintln!("STEPS {} PATHS {}", self.steps, self.paths);
-        }
         self.out
     }
 
@@ -244,6 +311,7 @@ impl<'a, S: StateView> Machine<'a, S> {
             for (location, access) in path.accesses.drain(..) {
                 self.out.exact.insert(location, access);
             }
+            self.out.post.merge(path);
             return;
         };
         match frame.kind {

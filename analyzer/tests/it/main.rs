@@ -2,6 +2,7 @@
 //! mainnet blocks, adversarial contracts and a fuzz target.
 
 mod adversarial;
+mod block;
 mod calls;
 mod common;
 mod storage;

@@ -1,0 +1,70 @@
+//! Whole blocks: later transactions see what earlier ones wrote.
+
+use super::common::{Asm, COINBASE, slot, state, tx};
+use alloy_primitives::{Address, B256, U256};
+use alloy_rpc_types_eth::{Block, BlockTransactions, Header};
+use lanes_analyzer::{Access, BlockInput, Limits, analyze_block};
+use revm::bytecode::opcode as op;
+use std::collections::BTreeMap;
+
+const C: Address = Address::repeat_byte(0xc0);
+
+#[test]
+fn a_later_transaction_sees_an_earlier_write() {
+    // calldata[0] == 1: sstore(0, 1). Otherwise: sload(0) != 0 ? sstore(1, 1) : sstore(2, 1).
+    let code = Asm::new()
+        .push(0)
+        .op(op::CALLDATALOAD)
+        .push(248)
+        .op(op::SHR)
+        .push(1)
+        .op(op::EQ)
+        .to("set")
+        .op(op::JUMPI)
+        .push(0)
+        .op(op::SLOAD)
+        .to("one")
+        .op(op::JUMPI)
+        .sstore(2, 1)
+        .op(op::STOP)
+        .label("one")
+        .sstore(1, 1)
+        .op(op::STOP)
+        .label("set")
+        .sstore(0, 1)
+        .op(op::STOP)
+        .build();
+    let mut pre = state(&[(C, code)]);
+    pre.accounts
+        .get_mut(&C)
+        .unwrap()
+        .storage
+        .insert(U256::ZERO, U256::ZERO);
+    let mut header = alloy_consensus::Header {
+        beneficiary: COINBASE,
+        number: 19_500_000,
+        timestamp: 1_711_000_000,
+        gas_limit: 30_000_000,
+        base_fee_per_gas: Some(1),
+        ..Default::default()
+    };
+    header.parent_hash = B256::repeat_byte(1);
+    let block = Block {
+        header: Header::new(header),
+        uncles: Vec::new(),
+        transactions: BlockTransactions::Full(vec![tx(Some(C), 0, &[1]), tx(Some(C), 0, &[0])]),
+        withdrawals: None,
+    };
+    let input = BlockInput {
+        dir: std::path::PathBuf::new(),
+        block,
+        prestate: pre,
+        block_hashes: BTreeMap::new(),
+    };
+    let p = analyze_block(&input, &Limits::default());
+    assert_eq!(p[0].exact.get(&slot(C, U256::ZERO)), Some(Access::Write));
+    // Against the pre-block state the second would write slot 2; after the first, slot 1.
+    assert_eq!(p[1].exact.get(&slot(C, U256::from(1))), Some(Access::Write));
+    assert_eq!(p[1].exact.get(&slot(C, U256::from(2))), None);
+    assert!(p[1].assumptions.contains(&slot(C, U256::ZERO)));
+}
