@@ -33,10 +33,17 @@ pub(crate) async fn complete(node: &Node, dir: &Path) -> anyhow::Result<()> {
             .await
             .context("the executor panicked")??;
         let missing: BTreeSet<u64> = needed
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|n| !known.contains_key(n))
             .collect();
         if missing.is_empty() {
+            // With real hashes a path may skip lookups the placeholders led to: keep exactly
+            // the ones this last execution made.
+            if known.len() > needed.len() {
+                known.retain(|n, _| needed.contains(n));
+                write_hashes(dir, &known)?;
+            }
             return Ok(());
         }
         for number in missing {
@@ -47,11 +54,20 @@ pub(crate) async fn complete(node: &Node, dir: &Path) -> anyhow::Result<()> {
                 block.with_context(|| format!("block {number} (for BLOCKHASH) does not exist"))?;
             known.insert(number, block.hash);
         }
-        let path = dir.join(BLOCK_HASHES_FILE);
-        std::fs::write(&path, hashes_json(&known))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_hashes(dir, &known)?;
     }
     anyhow::bail!("BLOCKHASH lookups did not settle after {MAX_ROUNDS} rounds of execution")
+}
+
+/// Writes `block_hashes.json`, or removes it when no hash is needed.
+fn write_hashes(dir: &Path, hashes: &BTreeMap<u64, B256>) -> anyhow::Result<()> {
+    let path = dir.join(BLOCK_HASHES_FILE);
+    if hashes.is_empty() {
+        return std::fs::remove_file(&path)
+            .with_context(|| format!("cannot remove {}", path.display()));
+    }
+    std::fs::write(&path, hashes_json(hashes))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `{"<number>": "0xhash"}` in numeric order (a JSON map would sort the keys as strings).
