@@ -160,3 +160,69 @@ export async function startAnvil(binary, args) {
   child.kill();
   throw new Error("anvil did not start");
 }
+
+// secp256k1, only for EIP-7702 authorizations (anvil signs the transactions themselves).
+const SECP_P = 2n ** 256n - 2n ** 32n - 977n;
+const SECP_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const SECP_G = [
+  0x79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798n,
+  0x483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8n,
+];
+const mod = (a, m) => ((a % m) + m) % m;
+function modPow(b, e, m) {
+  let r = 1n;
+  b = mod(b, m);
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % m;
+    b = (b * b) % m;
+    e >>= 1n;
+  }
+  return r;
+}
+const inv = (a, m) => modPow(a, m - 2n, m);
+function pointAdd(p, q) {
+  if (!p) return q;
+  if (!q) return p;
+  if (p[0] === q[0] && mod(p[1] + q[1], SECP_P) === 0n) return null;
+  const l = p[0] === q[0] && p[1] === q[1]
+    ? mod(3n * p[0] * p[0] * inv(2n * p[1], SECP_P), SECP_P)
+    : mod((q[1] - p[1]) * inv(q[0] - p[0], SECP_P), SECP_P);
+  const x = mod(l * l - p[0] - q[0], SECP_P);
+  return [x, mod(l * (p[0] - x) - p[1], SECP_P)];
+}
+function pointMul(k, p = SECP_G) {
+  let r = null;
+  for (let add = p; k > 0n; k >>= 1n, add = pointAdd(add, add)) if (k & 1n) r = pointAdd(r, add);
+  return r;
+}
+
+/// The address of a private key.
+export function keyAddress(key) {
+  const [x, y] = pointMul(BigInt(key));
+  return `0x${keccak(word(x) + word(y)).slice(-40)}`;
+}
+
+function rlpInt(n) {
+  if (n === 0n) return "80";
+  let h = n.toString(16);
+  if (h.length % 2) h = `0${h}`;
+  return rlpBytes(h);
+}
+
+/// An EIP-7702 authorization `(chainId, address, nonce)` signed by `key`, in JSON-RPC form.
+export function signAuthorization(key, chainId, address, nonce) {
+  const body = rlpInt(BigInt(chainId)) + rlpBytes(address) + rlpInt(BigInt(nonce));
+  const z = BigInt(keccak(`05${(0xc0 + body.length / 2).toString(16)}${body}`));
+  const d = BigInt(key);
+  // A deterministic nonce (not RFC 6979, but never reused across messages or keys).
+  const k = (BigInt(keccak(word(d) + word(z))) % (SECP_N - 1n)) + 1n;
+  const [rx, ry] = pointMul(k);
+  const r = rx % SECP_N;
+  let s = mod(inv(k, SECP_N) * (z + r * d), SECP_N);
+  let yParity = Number(ry & 1n);
+  if (s > SECP_N / 2n) {
+    s = SECP_N - s;
+    yParity ^= 1;
+  }
+  return { chainId: hex(chainId), address, nonce: hex(nonce), yParity: hex(yParity), r: hex(r), s: hex(s) };
+}

@@ -71,8 +71,9 @@ class Chain {
     return this.nonces.get(from);
   }
 
-  /// Queues a transaction; `kind` is 2 (EIP-1559, default), 1 (EIP-2930) or 0 (legacy).
-  async send(from, to, data = "0x", { value = 0n, gas = 200_000n, kind = 2, accessList = [] } = {}) {
+  /// Queues a transaction; `kind` is 2 (EIP-1559, default), 1 (EIP-2930) or 0 (legacy); an
+  /// `authorizationList` makes it EIP-7702 (type 4).
+  async send(from, to, data = "0x", { value = 0n, gas = 200_000n, kind = 2, accessList = [], authorizationList } = {}) {
     const nonce = this.nonces.get(from);
     if (nonce === undefined) throw new Error(`${from} is not an unlocked account`);
     const tx = { from, data, value: hex(value), gas: hex(gas), nonce: hex(nonce) };
@@ -90,6 +91,7 @@ class Chain {
         tx.type = "0x1";
       }
     }
+    if (authorizationList) tx.authorizationList = authorizationList;
     this.pendingGas += BigInt(gas);
     if (this.pendingGas > GAS_LIMIT) throw new Error(`block over the gas limit at tx ${this.pending.length}`);
     const hash = await this.rpc.call("eth_sendTransaction", [tx]);

@@ -1,5 +1,5 @@
 // The corpus: setup blocks that deploy and fund the contracts, then one named block per workload.
-import { calldata, cloneInitCode, create2Address, keccak, salt } from "./chain.mjs";
+import { calldata, cloneInitCode, create2Address, keccak, keyAddress, salt, signAuthorization } from "./chain.mjs";
 
 const E18 = 10n ** 18n;
 const MAX = 2n ** 256n - 1n;
@@ -102,6 +102,10 @@ async function moveNft(chain, w, id, to, how = "transferFrom") {
 }
 
 const COINBASE_TIP = 10n ** 15n;
+const CHAIN_ID = 31337;
+
+/// Private keys of EOAs that only ever sign EIP-7702 authorizations (sponsors pay their gas).
+const authorityKey = (i) => keccak(Buffer.from(`lanes authority ${i}`).toString("hex"));
 
 export const workloads = [
   {
@@ -388,6 +392,43 @@ export const workloads = [
         const u = w.users[r.int(w.users.length)];
         await r.pick(ops)(u);
       }
+    },
+  },
+  {
+    name: "eip7702",
+    description: "EIP-7702 (type 4) delegations: sponsored authorizations that delegate fresh EOAs to the vault and call them in the same transaction, later calls and ETH into delegated EOAs, a three-authorization list, re-delegation to the probe, revocation, and authorizations skipped for a wrong nonce or chain id.",
+    async build(chain, w, r) {
+      const V = chain.artifacts.Vault;
+      const users = r.shuffle(w.users);
+      const keys = Array.from({ length: 12 }, (_, i) => authorityKey(i));
+      const eoas = keys.map(keyAddress);
+      const nonces = eoas.map(() => 0);
+      const auth = (i, target, { nonce = nonces[i], chainId = CHAIN_ID } = {}) => {
+        const signed = signAuthorization(keys[i], chainId, target, nonce);
+        if (nonce === nonces[i] && chainId === CHAIN_ID) nonces[i] += 1;
+        return signed;
+      };
+      const type4 = (from, to, data, authorizationList, gas = 300_000n) =>
+        chain.send(from, to, data, { gas, authorizationList });
+      // Delegate and call in one transaction, paid by a sponsor.
+      for (let i = 0; i < 8; i++) await type4(users[i], eoas[i], calldata(V, "ping", []), [auth(i, w.vault)]);
+      // The delegated EOAs now run the vault's code for anyone.
+      for (let i = 0; i < 8; i++) await chain.call(users[8 + i], "Vault", eoas[i], "ping", [], { gas: G.call });
+      for (let i = 0; i < 4; i++) await chain.call(users[16 + i], "Vault", eoas[i], "initialize", [users[16 + i]], { gas: G.call });
+      for (let i = 0; i < 4; i++) await chain.send(users[20 + i], eoas[4 + i], "0x", { value: 10n ** 16n, gas: 60_000n });
+      // One transaction, three authorizations, a call into one of them.
+      await type4(users[24], eoas[8], calldata(V, "ping", []), [auth(8, w.vault), auth(9, w.vault), auth(10, w.vault)], 400_000n);
+      await chain.call(users[25], "Vault", eoas[9], "ping", [], { gas: G.call });
+      // Re-delegation to the probe: the same EOA runs other code from here on.
+      await type4(users[26], eoas[0], calldata(chain.artifacts.Probe, "balances", [[eoas[0], eoas[1], users[26]]]), [auth(0, w.probe)]);
+      await chain.call(users[27], "Probe", eoas[0], "hashes", [[1, 2]], { gas: 200_000n });
+      // Revocation (delegation to the zero address): eoas[1] is a plain account again.
+      await type4(users[28], users[29], "0x", [auth(1, "0x0000000000000000000000000000000000000000")], 100_000n);
+      await chain.send(users[30], eoas[1], "0x", { value: 10n ** 16n, gas: 60_000n });
+      // Skipped authorizations: a stale nonce and a foreign chain id; the calls still run.
+      await type4(users[31], eoas[2], calldata(V, "ping", []), [auth(2, w.probe, { nonce: 0 })]);
+      await type4(users[32], eoas[11], calldata(V, "ping", []), [auth(11, w.vault, { chainId: 1 })]);
+      for (let i = 0; i < 6; i++) await chain.call(users[33 + i], "Vault", eoas[2 + i], "ping", [], { gas: G.call });
     },
   },
 ];
