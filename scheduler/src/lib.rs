@@ -24,6 +24,10 @@ pub mod simulate;
 mod testgen;
 
 pub use batches::Batches;
+pub use exec::{
+    BlockContext, BlockOutcome, ExecError, HeaderCheck, PostState, check_header,
+    execute_sequential, execute_sequential_with,
+};
 pub use graph::{Accesses, Cause, ConflictClass, ConflictGraph, Dependency, Target};
 pub use metrics::CriticalPath;
 pub use plan::{Plan, PlanError, parallelism_ratio, plan};
@@ -31,7 +35,3 @@ pub use quality::{BlockQuality, Quality, TxQuality};
 pub use record::{ActualAccess, Recorder};
 pub use report::{BlockReport, BlockSchedule, GraphKind, ParallelismSummary, ReportInput, TxInfo};
 pub use simulate::{Schedule, Slot, WORKERS};
-pub use exec::{
-    BlockContext, BlockOutcome, ExecError, HeaderCheck, PostState, check_header,
-    execute_sequential, execute_sequential_with,
-};
