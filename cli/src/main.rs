@@ -1,6 +1,7 @@
 //! The `lanes` command line.
 
 mod analyze;
+mod bal;
 mod blocks;
 mod fetch;
 mod verify;
@@ -25,6 +26,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Fetch blocks and their pre-state from a JSON-RPC node into block directories.
     Fetch(fetch::FetchArgs),
+    /// The block's EIP-7928 block access list from executing it (JSON with its RLP and hash);
+    /// with --predicted, the list the predictions give and how it compares.
+    Bal(bal::BalArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Fetch(args) => fetch::run(&args),
+        Command::Bal(args) => bal::run(&args),
     };
     match result {
         Ok(code) => code,

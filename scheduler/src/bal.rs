@@ -18,10 +18,12 @@
 //! `n + 1` with [`BalBuilder::add_increments`]. Pre-execution system calls (index 0) are the caller's to add:
 //! the pre-states lanes reads do not hold the system contracts' storage.
 
+pub use alloy_eip7928::{AccountChanges, BlockAccessIndex};
+
 use crate::graph::Accesses;
 use alloy_eip7928::{
-    AccountChanges, BalanceChange, BlockAccessIndex, CodeChange, NonceChange, SlotChanges,
-    StorageChange, compute_block_access_list_hash,
+    BalanceChange, CodeChange, NonceChange, SlotChanges, StorageChange,
+    compute_block_access_list_hash,
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use lanes_analyzer::{AccessPrediction, Location, Scope, SlotOrigins};
