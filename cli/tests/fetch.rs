@@ -339,3 +339,39 @@ fn unsupported_endpoints_are_refused_before_any_request() {
         assert!(stderr.contains("plain http only"), "{url}: {stderr}");
     }
 }
+
+#[test]
+fn ommer_beneficiaries_are_in_the_pre_state() {
+    const OMMER_MINER: &str = "0x00000000000000000000000000000000000abba1";
+    let node = FakeNode::start(|method, params, _| match method {
+        "eth_getBlockByNumber" => {
+            let mut block = empty_block(hex_u64(&params[0]));
+            block["uncles"] = json!([format!("0x{:064x}", 0xabba)]);
+            Reply::Result(block)
+        }
+        "eth_getUncleByBlockNumberAndIndex" if params[1] == "0x0" => {
+            Reply::Result(json!({ "miner": OMMER_MINER }))
+        }
+        "eth_getBalance" if params[0] == OMMER_MINER && params[1] == "0x8" => {
+            Reply::Result(json!("0x5"))
+        }
+        "eth_getBalance" | "eth_getTransactionCount" => Reply::Result(json!("0x0")),
+        "eth_getCode" => Reply::Result(json!("0x")),
+        _ => Reply::Error(-32601, "Method not found".into()),
+    });
+    let out = tempfile::tempdir().expect("a temp dir");
+    let run = lanes(
+        &["fetch", "--rpc", &node.url, "--block", "9", "--out"],
+        out.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let prestate = read_json(&out.path().join("9/prestate.json"));
+    assert_eq!(
+        prestate[OMMER_MINER],
+        json!({ "balance": "0x5", "nonce": 0 })
+    );
+}

@@ -22,6 +22,13 @@ struct BlockFields {
     transactions: Vec<TxFields>,
     #[serde(default)]
     withdrawals: Option<Vec<WithdrawalFields>>,
+    #[serde(default)]
+    uncles: Vec<B256>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UncleFields {
+    miner: Address,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,8 +93,8 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The state before block `number`: traced per transaction and merged, plus the beneficiary and
-/// the withdrawal recipients, which the tracer does not see.
+/// The state before block `number`: traced per transaction and merged, plus the accounts the
+/// block credits outside its transactions, which the tracer does not see.
 async fn pre_state(node: &Node, number: u64, block: &BlockFields) -> anyhow::Result<PreState> {
     let traces = if block.transactions.is_empty() {
         Vec::new()
@@ -98,8 +105,19 @@ async fn pre_state(node: &Node, number: u64, block: &BlockFields) -> anyhow::Res
     let Some(parent) = number.checked_sub(1) else {
         return Ok(state);
     };
-    let extra =
-        std::iter::once(block.miner).chain(block.withdrawals.iter().flatten().map(|w| w.address));
+    // Accounts the block credits outside its transactions: the beneficiary, withdrawal
+    // recipients and (before the Merge) the ommers' beneficiaries.
+    let mut extra = vec![block.miner];
+    extra.extend(block.withdrawals.iter().flatten().map(|w| w.address));
+    for index in 0..block.uncles.len() {
+        let uncle: UncleFields = node
+            .call(
+                "eth_getUncleByBlockNumberAndIndex",
+                (format!("{number:#x}"), format!("{index:#x}")),
+            )
+            .await?;
+        extra.push(uncle.miner);
+    }
     for address in extra {
         if let std::collections::btree_map::Entry::Vacant(slot) = state.entry(address) {
             slot.insert(account_at(node, address, parent).await?);
