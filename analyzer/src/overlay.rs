@@ -61,8 +61,9 @@ impl<'a, S: StateView> Overlay<'a, S> {
                 .any(|(a, root)| a == address && self.origins.derives_from(*slot, *root))
     }
 
-    /// Whether a prediction relied on something an earlier transaction may have changed.
-    pub(crate) fn affects(&self, prediction: &AccessPrediction) -> bool {
+    /// Whether a prediction relied on a value that earlier transactions changed (to another or
+    /// an unknown value).
+    pub(crate) fn stale(&self, post: &Post) -> bool {
         if self.storage.is_empty()
             && self.clobbered.is_empty()
             && self.families.is_empty()
@@ -72,10 +73,21 @@ impl<'a, S: StateView> Overlay<'a, S> {
         {
             return false;
         }
-        prediction.assumptions.iter().any(|l| self.changed(l))
-            || prediction.exact.iter().any(|(l, _)| {
-                matches!(l, Location::Code { .. } | Location::Nonce { .. }) && self.changed(&l)
-            })
+        post.seen
+            .iter()
+            .any(|(location, seen)| self.changed(location) && self.value(location) != Some(*seen))
+    }
+
+    /// A location's value as this view knows it (code: its length).
+    fn value(&self, location: &Location) -> Option<U256> {
+        match location {
+            Location::Storage { address, slot } => self.storage(address, slot),
+            Location::Balance { address } => self.balance(address),
+            Location::Nonce { address } => self.nonce(address).map(U256::from),
+            Location::Code { address } => {
+                Some(U256::from(self.code(address).map_or(0, |c| c.len())))
+            }
+        }
     }
 
     /// Adds the changes of one more transaction.

@@ -12,6 +12,7 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
 use rayon::prelude::*;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Predicts the accesses of every transaction of a block, in order.
@@ -27,7 +28,7 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
         .collect();
     let mut overlay = Overlay::new(&state);
     for (tx, result) in txs.iter().zip(results.iter_mut()) {
-        if overlay.affects(&result.0) {
+        if overlay.stale(&result.1) {
             *result = predict(tx, &env, &overlay, limits);
         }
         overlay.apply(&result.0, &result.1);
@@ -118,6 +119,14 @@ fn predict(
     prediction.exact.extend(&outcome.exact);
     prediction.widened = outcome.widened.into_iter().collect();
     prediction.origins = outcome.origins;
-    prediction.assumptions = outcome.assumptions.into_iter().collect();
-    (prediction, outcome.post)
+    let assumptions: BTreeSet<Location> = outcome
+        .seen
+        .iter()
+        .map(|(l, _)| *l)
+        .filter(|l| matches!(l, Location::Storage { .. } | Location::Balance { .. }))
+        .collect();
+    prediction.assumptions = assumptions.into_iter().collect();
+    let mut post = outcome.post;
+    post.seen = outcome.seen;
+    (prediction, post)
 }

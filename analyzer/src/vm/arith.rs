@@ -12,21 +12,30 @@ use std::cmp::Ordering;
 
 /// Applies a binary opcode: `a` is the top of the stack, `b` the one below.
 #[inline]
-#[expect(
-    clippy::many_single_char_names,
-    reason = "operands as the yellow paper names them"
-)]
 pub(crate) fn binary(opcode: u8, a: Value, b: Value) -> Value {
-    let (x, y) = match (a, b) {
-        (Known(x), Known(y)) => (x, y),
-        (Slot(r), Known(_)) | (Known(_), Slot(r)) if opcode == op::ADD => return Slot(r),
-        (Slot(r), Known(_)) if opcode == op::SUB => return Slot(r),
+    match (a, b) {
+        (Known(x), Known(y)) => Known(concrete(opcode, x, y)),
+        _ => symbolic(opcode, a, b),
+    }
+}
+
+/// A binary opcode with an abstract operand.
+#[cold]
+fn symbolic(opcode: u8, a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Slot(r), Known(_)) | (Known(_), Slot(r)) if opcode == op::ADD => Slot(r),
+        (Slot(r), Known(_)) if opcode == op::SUB => Slot(r),
         (Known(z), _) | (_, Known(z)) if z.is_zero() && matches!(opcode, op::MUL | op::AND) => {
-            return Value::ZERO;
+            Value::ZERO
         }
-        _ => return Opaque,
-    };
-    Known(match opcode {
+        _ => Opaque,
+    }
+}
+
+/// A binary opcode on concrete words.
+#[inline]
+fn concrete(opcode: u8, x: U256, y: U256) -> U256 {
+    match opcode {
         op::ADD => x.wrapping_add(y),
         op::MUL => x.wrapping_mul(y),
         op::SUB => x.wrapping_sub(y),
@@ -59,8 +68,8 @@ pub(crate) fn binary(opcode: u8, a: Value, b: Value) -> Value {
             None if y.bit(255) => U256::MAX,
             None => U256::ZERO,
         },
-        _ => return Opaque,
-    })
+        _ => U256::ZERO,
+    }
 }
 
 /// ADDMOD and MULMOD: `a`, `b`, modulus `n`.

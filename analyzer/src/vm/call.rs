@@ -82,7 +82,7 @@ impl<S: StateView> Machine<'_, S> {
                 return unknown_result(path, ret_offset, ret_len);
             }
             Some(Some(code)) => Some(code.clone()),
-            None => self.state.code(&target),
+            None => self.code(path, &target),
         };
         let code = match code {
             Some(code) if code.original().starts_with(&DELEGATION) && code.len() == 23 => {
@@ -131,7 +131,7 @@ impl<S: StateView> Machine<'_, S> {
                 ret_len,
             },
             pc: 0,
-            stack: Vec::with_capacity(32),
+            stack: Vec::with_capacity(128),
             memory: Data::default(),
             returndata: ReturnData::Known(Arc::default()),
             journal_mark,
@@ -289,7 +289,7 @@ impl<S: StateView> Machine<'_, S> {
             is_static: false,
             kind: FrameKind::Create,
             pc: 0,
-            stack: Vec::with_capacity(32),
+            stack: Vec::with_capacity(128),
             memory: Data::default(),
             returndata: ReturnData::Known(Arc::default()),
             journal_mark,

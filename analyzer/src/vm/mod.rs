@@ -49,7 +49,9 @@ pub(crate) struct Outcome {
     pub(crate) exact: AccessSet,
     pub(crate) widened: BTreeSet<Widening>,
     pub(crate) origins: SlotOrigins,
-    pub(crate) assumptions: BTreeSet<Location>,
+    /// Pre-state values the analysis used: storage and balances that decided values, code
+    /// lengths and nonces.
+    pub(crate) seen: Vec<(Location, U256)>,
     /// State left behind by the finished paths, for the transactions after this one.
     pub(crate) post: Post,
 }
@@ -61,6 +63,8 @@ pub(crate) struct Post {
     pub(crate) storage: HashMap<(Address, U256), Option<U256>>,
     pub(crate) nonces: HashMap<Address, Option<u64>>,
     pub(crate) codes: HashMap<Address, Option<Arc<ContractCode>>>,
+    /// Pre-state values the analysis relied on.
+    pub(crate) seen: Vec<(Location, U256)>,
     /// Paths merged so far.
     merged: usize,
 }
@@ -210,7 +214,7 @@ impl<'a, S: StateView> Machine<'a, S> {
                 }
             },
             pc: 0,
-            stack: Vec::with_capacity(64),
+            stack: Vec::with_capacity(128),
             memory: Data::default(),
             returndata: ReturnData::Known(Arc::default()),
             journal_mark: 0,
@@ -348,7 +352,8 @@ impl<'a, S: StateView> Machine<'a, S> {
         }
     }
 
-    /// A balance as this path knows it; records a read when `read`.
+    /// A balance as this path knows it; records a read when `read`. A balance only moved, not
+    /// read, is not looked up (so the prediction does not depend on it).
     pub(crate) fn balance(&mut self, path: &mut Path, address: Address, read: bool) -> Value {
         if read {
             path.access(Location::balance(address), Access::Read);
@@ -356,11 +361,12 @@ impl<'a, S: StateView> Machine<'a, S> {
         if let Some(v) = path.balances.get(&address) {
             return *v;
         }
+        if !read {
+            return Value::Opaque;
+        }
         match self.state.balance(&address) {
             Some(b) => {
-                if read {
-                    self.out.assumptions.insert(Location::balance(address));
-                }
+                self.out.seen.push((Location::balance(address), b));
                 Value::Known(b)
             }
             None => Value::Opaque,
@@ -368,18 +374,29 @@ impl<'a, S: StateView> Machine<'a, S> {
     }
 
     /// The code at `address` on this path.
-    pub(crate) fn code(&self, path: &Path, address: &Address) -> Option<Arc<ContractCode>> {
-        match path.codes.get(address) {
-            Some(code) => code.clone(),
-            None => self.state.code(address),
+    pub(crate) fn code(&mut self, path: &Path, address: &Address) -> Option<Arc<ContractCode>> {
+        if let Some(code) = path.codes.get(address) {
+            return code.clone();
         }
+        let code = self.state.code(address);
+        let len = code.as_ref().map_or(0, |c| c.len());
+        self.out
+            .seen
+            .push((Location::code(*address), U256::from(len)));
+        code
     }
 
     /// An account's nonce on this path.
-    pub(crate) fn nonce(&self, path: &Path, address: &Address) -> Option<u64> {
-        path.nonces
-            .get(address)
-            .copied()
-            .or_else(|| self.state.nonce(address))
+    pub(crate) fn nonce(&mut self, path: &Path, address: &Address) -> Option<u64> {
+        if let Some(n) = path.nonces.get(address) {
+            return Some(*n);
+        }
+        let nonce = self.state.nonce(address);
+        if let Some(n) = nonce {
+            self.out
+                .seen
+                .push((Location::nonce(*address), U256::from(n)));
+        }
+        nonce
     }
 }

@@ -9,7 +9,7 @@ use crate::cause::Cause;
 use crate::location::{Access, Location};
 use crate::state::{StateView, push_len};
 use alloy_primitives::{Address, B256, U256, keccak256};
-use revm::bytecode::{OpCode, opcode as op};
+use revm::bytecode::opcode::{self as op, OPCODE_INFO};
 use std::sync::Arc;
 
 /// The EVM's stack limit.
@@ -53,7 +53,7 @@ impl<S: StateView> Machine<'_, S> {
         let frame = path.frames.last_mut().expect("a running frame");
         let pc = frame.pc;
         let opcode = frame.code.bytes().get(pc).copied().unwrap_or(op::STOP);
-        let Some(info) = OpCode::new(opcode).map(|o| o.info()) else {
+        let Some(info) = OPCODE_INFO[usize::from(opcode)] else {
             return Control::halt();
         };
         let (inputs, outputs) = (usize::from(info.inputs()), usize::from(info.outputs()));

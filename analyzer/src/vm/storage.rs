@@ -50,9 +50,7 @@ impl<S: StateView> Machine<'_, S> {
                 }
                 match self.state.storage(&address, &slot) {
                     Some(v) => {
-                        self.out
-                            .assumptions
-                            .insert(Location::storage(address, slot));
+                        self.out.seen.push((Location::storage(address, slot), v));
                         Value::Known(v)
                     }
                     None => Value::Opaque,
