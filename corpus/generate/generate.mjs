@@ -3,6 +3,7 @@
 // `lanes fetch`. Usage: node corpus/generate/generate.mjs [--dry-run]  (see corpus/README.md).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { anvilPath, calldata, createAddress, deployData, hex, startAnvil } from "./chain.mjs";
@@ -144,12 +145,12 @@ class Chain {
 }
 
 function lanesFetch(url, number, dest) {
-  const tmp = fs.mkdtempSync(path.join(root, "target", "corpus-fetch-"));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lanes-corpus-"));
   const args = ["fetch", "--rpc", url, "--block", String(number), "--out", tmp];
   const res = spawnSync(lanesBin, args, { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   if (res.status !== 0) throw new Error(`lanes fetch of block ${number} failed`);
   fs.rmSync(dest, { recursive: true, force: true });
-  fs.renameSync(path.join(tmp, String(number)), dest);
+  fs.cpSync(path.join(tmp, String(number)), dest, { recursive: true }); // tmp may be on another filesystem
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
