@@ -250,6 +250,38 @@ fn a_node_without_the_debug_api_gets_a_clear_error() {
 }
 
 #[test]
+fn anvil_with_pruned_history_gets_a_clear_error() {
+    // anvil keeps the state of the last two blocks only.
+    let anvil = Anvil::start_with(&["--prune-history", "2"]);
+    let accounts: Vec<String> =
+        serde_json::from_value(anvil.call("eth_accounts", json!([]))).expect("accounts");
+    for _ in 0..6 {
+        anvil.send(
+            &json!({"from": accounts[0], "to": accounts[1], "value": "0x1", "gas": "0x5208"}),
+        );
+        anvil.call("evm_mine", json!([]));
+    }
+    let out = tempfile::tempdir().expect("a temp dir");
+    let run = lanes(
+        &["fetch", "--rpc", &anvil.url, "--block", "2", "--out"],
+        out.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("pruned"), "{stderr}");
+    // The newest block still has its parent's state.
+    let run = lanes(
+        &["fetch", "--rpc", &anvil.url, "--block", "latest", "--out"],
+        out.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+#[test]
 fn pruned_state_gets_a_clear_error() {
     let node = FakeNode::start(|method, _params, _i| match method {
         "eth_getBlockByNumber" => Reply::Result(block_with_a_tx(5)),

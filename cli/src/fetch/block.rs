@@ -2,7 +2,7 @@
 
 use super::BlockTag;
 use super::block_hashes;
-use super::node::{Node, NodeError};
+use super::node::{self, Node, NodeError};
 use super::prestate::{self, Account, PreState, TxPrestate};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use anyhow::{Context, anyhow, bail};
@@ -164,6 +164,13 @@ async fn trace_transactions(
                     }
                     match (entry.result, entry.error) {
                         (Some(result), None) => Ok(result),
+                        (_, Some(message)) if node::looks_pruned(&message) => {
+                            Err(NodeError::Pruned {
+                                method: "debug_traceBlockByNumber".to_owned(),
+                                message: format!("transaction {index}: {message}"),
+                            }
+                            .into())
+                        }
                         (_, Some(error)) => {
                             bail!("the node could not trace transaction {index}: {error}")
                         }

@@ -160,9 +160,13 @@ enum Failure {
     Final(NodeError),
 }
 
-/// Messages with which nodes say that the state of a block is gone (geth, erigon, reth, nethermind).
+/// Messages with which nodes say that the state of a block is gone (geth, erigon, reth,
+/// nethermind, anvil with `--prune-history`). Fetch only asks about blocks that exist, so "not
+/// found" there means the state.
 const PRUNED_MARKERS: &[&str] = &[
     "missing trie node",
+    "blockoutofrangeerror",
+    "resource not found",
     "historical state",
     "state is not available",
     "state not available",
@@ -170,6 +174,12 @@ const PRUNED_MARKERS: &[&str] = &[
     "pruned",
     "state histories haven't been fully indexed",
 ];
+
+/// Whether a node's message says that the state it needs is gone.
+pub(crate) fn looks_pruned(message: &str) -> bool {
+    let lower = message.to_lowercase();
+    PRUNED_MARKERS.iter().any(|m| lower.contains(m))
+}
 
 /// Messages with which nodes say that they do not serve a method (when the code is not -32601).
 const NOT_FOUND_MARKERS: &[&str] = &[
@@ -193,7 +203,7 @@ fn classify(method: &str, err: &TransportError) -> Failure {
                     method: method.to_owned(),
                     message,
                 })
-            } else if PRUNED_MARKERS.iter().any(|m| lower.contains(m)) {
+            } else if looks_pruned(&message) {
                 Failure::Final(NodeError::Pruned {
                     method: method.to_owned(),
                     message,

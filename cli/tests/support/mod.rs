@@ -53,9 +53,15 @@ pub(crate) struct Anvil {
 impl Anvil {
     /// Starts anvil and waits until it answers.
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts anvil with extra arguments.
+    pub(crate) fn start_with(extra: &[&str]) -> Self {
         let port = free_port();
         let child = Command::new(anvil_binary())
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(extra)
             .args([
                 "--no-mining",
                 "--order",
