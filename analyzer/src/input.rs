@@ -106,7 +106,7 @@ impl BlockInput {
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, InputError> {
         let dir = dir.as_ref();
         let block_path = dir.join(BLOCK_FILE);
-        let block: Block<Transaction> = read_json(&block_path)?;
+        let block: Block<Transaction> = read_block(&block_path)?;
         let prestate_path = dir.join(PRESTATE_FILE);
         let raw: BTreeMap<Address, RawAccount> = read_json(&prestate_path)?;
         let prestate = PreState {
@@ -174,6 +174,59 @@ fn parse_block_number(s: &str) -> Option<u64> {
         None => s.parse().ok(),
     }
 }
+
+/// Reads `block.json`. The transaction list is an untagged enum (hashes or objects), so a bad
+/// transaction only shows up as "did not match any variant" at `transactions`: on such an error,
+/// find the first transaction that does not parse and name its index and field.
+fn read_block(path: &Path) -> Result<Block<Transaction>, InputError> {
+    let err = match read_json(path) {
+        Ok(block) => return Ok(block),
+        Err(err) => err,
+    };
+    let InputError::Json { field, .. } = &err else {
+        return Err(err);
+    };
+    if !field.starts_with("transactions") {
+        return Err(err);
+    }
+    let Some(text) = std::fs::read(path).ok() else {
+        return Err(err);
+    };
+    let Ok(serde_json::Value::Object(mut block)) = serde_json::from_slice(&text) else {
+        return Err(err);
+    };
+    let Some(serde_json::Value::Array(txs)) = block.remove("transactions") else {
+        return Err(err);
+    };
+    for (index, tx) in txs.into_iter().enumerate() {
+        if tx.is_string() {
+            continue;
+        }
+        let ty = tx.get("type").and_then(|t| t.as_str()).map(str::to_owned);
+        if let Err(e) = serde_path_to_error::deserialize::<_, Transaction>(tx) {
+            let inner = e.path().to_string();
+            let mut message = e.into_inner().to_string();
+            if let Some(ty) = ty.filter(|t| !KNOWN_TX_TYPES.contains(&t.as_str())) {
+                message = format!("unknown transaction type {ty} ({message})");
+            }
+            return Err(InputError::Json {
+                path: path.to_path_buf(),
+                field: if inner == "." {
+                    format!("transactions[{index}]")
+                } else {
+                    format!("transactions[{index}].{inner}")
+                },
+                message,
+            });
+        }
+    }
+    Err(err)
+}
+
+/// The EIP-2718 types alloy's Ethereum transaction envelope knows.
+const KNOWN_TX_TYPES: [&str; 10] = [
+    "0x0", "0x1", "0x2", "0x3", "0x4", "0x00", "0x01", "0x02", "0x03", "0x04",
+];
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, InputError> {
     let text = std::fs::read(path).map_err(|source| InputError::Io {

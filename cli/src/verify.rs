@@ -84,7 +84,7 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn verify_block(dir: &std::path::Path, fork: Option<EthereumHardfork>) -> BlockReport {
     let mut report = BlockReport {
-        block: dir.file_name().and_then(|n| n.to_str()?.parse().ok()),
+        block: block_number_hint(dir),
         ok: false,
         receipts_root: None,
         logs_bloom: None,
@@ -122,6 +122,19 @@ fn verify_block(dir: &std::path::Path, fork: Option<EthereumHardfork>) -> BlockR
         Err(e) => report.error = Some(format!("{}: {e}", dir.display())),
     }
     report
+}
+
+/// The block number of a directory whose block does not load: the `number` field if the JSON
+/// parses that far, else a numeric directory name.
+fn block_number_hint(dir: &std::path::Path) -> Option<u64> {
+    let from_json = std::fs::read(dir.join(lanes_analyzer::input::BLOCK_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_slice::<serde_json::Value>(&text).ok())
+        .and_then(|v| {
+            let hex = v.get("number")?.as_str()?.strip_prefix("0x")?.to_owned();
+            u64::from_str_radix(&hex, 16).ok()
+        });
+    from_json.or_else(|| dir.file_name()?.to_str()?.parse().ok())
 }
 
 fn print_table(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
