@@ -11,7 +11,7 @@
 
 mod causes;
 
-pub use causes::{CauseCount, Causes, MissKind, stable_reason};
+pub use causes::{CauseCount, Causes, MissKind, STALE, stable_reason};
 
 use crate::record::ActualAccess;
 use alloy_primitives::map::HashSet;

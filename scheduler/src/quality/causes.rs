@@ -6,12 +6,14 @@ use lanes_analyzer::{Access, AccessPrediction, Location, Scope};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The prefix of a miss whose prediction relied on a value an earlier transaction of the block
+/// changed (one of its `assumptions`).
+pub const STALE: &str = "state changed by an earlier tx in the block";
+
 /// Why an actual access was not predicted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissKind {
-    /// The prediction relied on a value an earlier transaction of the block changed.
-    EarlierTx,
     /// A hashed slot (mapping entry, array element) whose family was not predicted.
     FamilySlot,
     /// A plain (not hashed) slot not predicted.
@@ -38,7 +40,6 @@ impl MissKind {
     /// A short stable description.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Self::EarlierTx => "state changed by an earlier tx in the block",
             Self::FamilySlot => "storage: slot of a mapping/array family not predicted",
             Self::PlainSlot => "storage: plain slot not predicted",
             Self::StorageWrittenNotRead => "storage: predicted read, actually written",
@@ -52,18 +53,13 @@ impl MissKind {
         }
     }
 
-    /// Classifies one missed access; `stale` says whether an earlier transaction of the block
-    /// changed a value the prediction relied on.
+    /// Classifies one missed access.
     pub fn classify(
         location: &Location,
         access: Access,
         prediction: &AccessPrediction,
         actual: &ActualAccess,
-        stale: bool,
     ) -> Self {
-        if stale {
-            return Self::EarlierTx;
-        }
         let predicted = prediction.exact.get(location).is_some();
         match (*location, access) {
             (Location::Storage { .. }, _) if predicted => Self::StorageWrittenNotRead,
@@ -109,7 +105,8 @@ impl CauseCount {
 pub struct Causes {
     /// Widenings by the stable part of their reason and their scope.
     pub widenings: BTreeMap<String, CauseCount>,
-    /// Missed accesses by [`MissKind`].
+    /// Missed accesses by [`MissKind`], prefixed with [`STALE`] when the prediction relied on a
+    /// value an earlier transaction changed.
     pub misses: BTreeMap<String, CauseCount>,
 }
 
@@ -134,8 +131,13 @@ impl Causes {
         }
         let mut misses: BTreeMap<String, usize> = BTreeMap::new();
         for (location, access) in &quality.missed {
-            let kind = MissKind::classify(location, *access, prediction, actual, stale);
-            *misses.entry(kind.as_str().to_owned()).or_default() += 1;
+            let kind = MissKind::classify(location, *access, prediction, actual);
+            let key = if stale {
+                format!("{STALE}: {}", kind.as_str())
+            } else {
+                kind.as_str().to_owned()
+            };
+            *misses.entry(key).or_default() += 1;
         }
         for (into, counts) in [(&mut self.widenings, widenings), (&mut self.misses, misses)] {
             for (key, count) in counts {

@@ -199,7 +199,7 @@ fn misses_after_an_earlier_write_to_an_assumption_are_stale() {
     let block = BlockQuality::assess(&predictions, &actuals, &[100, 200]);
     assert_eq!(block.stale, vec![false, true]);
     assert_eq!(
-        block.causes.misses[MissKind::EarlierTx.as_str()],
+        block.causes.misses["state changed by an earlier tx in the block: storage: plain slot not predicted"],
         CauseCount {
             count: 1,
             txs: 1,
@@ -220,21 +220,15 @@ fn miss_kinds_for_hashed_slots_and_weak_balance_predictions() {
     let actual = actual(&[], origins);
     let storage = Location::storage(TOKEN, hashed + U256::from(3));
     assert_eq!(
-        MissKind::classify(&storage, Access::Read, &prediction, &actual, false),
+        MissKind::classify(&storage, Access::Read, &prediction, &actual),
         MissKind::FamilySlot
     );
     assert_eq!(
-        MissKind::classify(&payee, Access::Write, &prediction, &actual, false),
+        MissKind::classify(&payee, Access::Write, &prediction, &actual),
         MissKind::BalanceAccessKind
     );
     assert_eq!(
-        MissKind::classify(
-            &Location::nonce(OTHER),
-            Access::Write,
-            &prediction,
-            &actual,
-            false
-        ),
+        MissKind::classify(&Location::nonce(OTHER), Access::Write, &prediction, &actual),
         MissKind::Nonce
     );
 }
