@@ -8,6 +8,7 @@ mod block;
 mod detail;
 mod render;
 mod report;
+mod schedule;
 mod table;
 mod txs;
 
@@ -29,6 +30,10 @@ pub(crate) enum Format {
     Json,
     /// Markdown tables.
     Markdown,
+    /// Graphviz DOT of one block's conflict graph, critical path in red (needs one block).
+    Dot,
+    /// SVG chart of one block's simulated schedule, workers over time (needs one block).
+    Svg,
 }
 
 /// Arguments of `lanes analyze`.
@@ -49,6 +54,12 @@ pub(crate) struct AnalyzeArgs {
     /// Show every block's transactions (the default for a single block).
     #[arg(long)]
     txs: bool,
+    /// The graph `--format dot` and `--format svg` draw.
+    #[arg(long, value_enum, default_value_t = schedule::GraphArg::Predicted)]
+    graph: schedule::GraphArg,
+    /// Workers in the `--format svg` chart.
+    #[arg(long, default_value_t = 8)]
+    workers: usize,
 }
 
 /// Runs `lanes analyze`.
@@ -76,13 +87,30 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    if matches!(args.format, Format::Dot | Format::Svg) {
+        let [dir] = &dirs[..] else {
+            bail!(
+                "--format dot and svg need exactly one block, found {}",
+                dirs.len()
+            );
+        };
+        let run = BlockRun::run(dir, &limits, true)?;
+        let svg = args.format == Format::Svg;
+        write!(
+            out,
+            "{}",
+            schedule::graph(&run, svg, args.graph, args.workers)?
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
     let rows = args.txs || dirs.len() == 1;
     let bar = progress(dirs.len());
     let mut blocks = Vec::with_capacity(dirs.len());
     let mut failed = 0;
     for dir in &dirs {
         bar.set_message(dir.display().to_string());
-        match BlockRun::run(dir, &limits, false) {
+        match BlockRun::run(dir, &limits, rows) {
             Ok(run) => blocks.push(BlockReport::of_run(&run, rows)),
             Err(err) => {
                 failed += 1;

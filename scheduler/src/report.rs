@@ -24,7 +24,7 @@ use crate::quality::{BlockQuality, CauseCount, Causes};
 use crate::record::ActualAccess;
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, U256};
-use lanes_analyzer::{AccessPrediction, BlockInput, SlotOrigins};
+use lanes_analyzer::{AccessPrediction, BlockInput, PreState, SlotOrigins};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,6 +52,8 @@ pub struct ReportInput<'a> {
     pub keys: &'a BTreeMap<U256, U256>,
     /// Prediction quality, for mispredictions by cause.
     pub quality: Option<&'a BlockQuality>,
+    /// The pre-block state, to recognise known contracts by their code.
+    pub prestate: Option<&'a PreState>,
 }
 
 impl TxInfo {
@@ -217,7 +219,12 @@ impl BlockReport {
         for p in input.predictions {
             origins.extend(&p.origins);
         }
-        let names = Names::new(origins, input.keys.clone(), input.beneficiary);
+        let names = Names::new(origins, input.keys.clone(), input.beneficiary).with_code(
+            input
+                .prestate
+                .iter()
+                .flat_map(|p| p.accounts.iter().map(|(a, acc)| (*a, &acc.code[..]))),
+        );
         let calls: Vec<(String, Option<Address>)> =
             input.txs.iter().map(|t| (names.call(t), t.to)).collect();
         let mispredictions = input.quality.map_or_else(Vec::new, |q| {

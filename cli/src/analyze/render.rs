@@ -22,7 +22,7 @@ pub(crate) fn sections(format: Format, sections: &[(String, Table)]) -> String {
                     out.push('\n');
                 }
             }
-            Format::Table | Format::Json => {
+            Format::Table | Format::Json | Format::Dot | Format::Svg => {
                 let _ = writeln!(out, "{title}");
                 if table.is_empty() {
                     out.push_str("  (none)\n\n");
@@ -46,6 +46,9 @@ pub(crate) fn report_tables(report: &Report) -> Vec<(String, Table)> {
                 format!("block {} ({}, {} txs)", block.block, block.era, rows.len()),
                 TxRow::table(rows),
             ));
+            if let Some(explained) = &block.explained {
+                out.extend(super::schedule::block_tables(explained));
+            }
         }
     }
     let mut blocks = summary_table("block");
@@ -65,6 +68,7 @@ pub(crate) fn report_tables(report: &Report) -> Vec<(String, Table)> {
         summary_row(&mut eras, "all".to_owned(), &report.summary);
         out.push(("eras".to_owned(), eras));
     }
+    out.extend(super::schedule::report_tables(report));
     if let Some(causes) = &report.causes {
         out.extend(cause_tables(causes));
     }

@@ -3,9 +3,11 @@
 //! [`Report`] as optional fields computed in their own modules.
 
 use super::block::BlockRun;
+use super::schedule::ScheduleSummary;
 use super::txs::TxRow;
 use lanes_scheduler::Quality;
 use lanes_scheduler::quality::Causes;
+use lanes_scheduler::report::{BlockReport as ScheduleReport, BlockSchedule};
 use serde::Serialize;
 
 /// Quality and timing numbers over one block or many.
@@ -40,6 +42,9 @@ pub(crate) struct Summary {
     /// Transactions with no widening at all.
     #[serde(skip)]
     pub(crate) quality: Quality,
+    /// Parallelism and simulated speedups (see `schedule.rs`).
+    #[serde(flatten)]
+    pub(crate) schedule: ScheduleSummary,
 }
 
 impl Summary {
@@ -64,6 +69,7 @@ impl Summary {
         self.sequential_seconds += other.sequential_seconds;
         self.recorded_seconds += other.recorded_seconds;
         self.quality.add(&other.quality);
+        self.schedule.add(&other.schedule);
         self.derive();
     }
 
@@ -101,17 +107,32 @@ pub(crate) struct BlockReport {
     /// Misses and widenings by cause (kept for the aggregate; not serialised per block).
     #[serde(skip)]
     pub(crate) causes: Causes,
+    /// Batches, critical path, dependencies and simulated makespans (see `schedule.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) schedule: Option<BlockSchedule>,
+    /// The schedule with its explanation, for the tables.
+    #[serde(skip)]
+    pub(crate) explained: Option<ScheduleReport>,
 }
 
 impl BlockReport {
     /// The report section of one run; `rows` keeps the transaction table.
     pub(crate) fn of_run(run: &BlockRun, rows: bool) -> Self {
+        let explained = super::schedule::explain(run)
+            .map_err(|e| eprintln!("block {}: schedule: {e:#}", run.number()))
+            .ok();
+        let mut summary = Summary::of_run(run);
+        if let Some(e) = &explained {
+            summary.schedule = ScheduleSummary::of_block(&e.schedule, e.gas);
+        }
         Self {
             block: run.number(),
             era: era_name(run.spec),
-            summary: Summary::of_run(run),
+            summary,
             transactions: rows.then(|| TxRow::all(run)),
             causes: run.quality.causes.clone(),
+            schedule: explained.as_ref().map(|e| e.schedule.clone()),
+            explained,
         }
     }
 }

@@ -1,14 +1,16 @@
 //! Readable names for contracts, locations, scopes and calls.
 //!
 //! A name says only what is known: a contract's name and a slot's meaning come from a short
-//! table of mainnet contracts whose storage layouts are published (their verified sources);
+//! table of mainnet contracts whose storage layouts are published (their verified sources),
+//! or from the contract's code when it is byte for byte a known contract's (every Uniswap V2
+//! pair runs the same code, so its reserves are slot 8);
 //! a slot's *shape* (mapping entry, nested mapping, array element) comes from the keccak
 //! preimages seen while executing or analysing the block; a call's function from its 4-byte
 //! selector, computed here from the signature. Anything else is shown as it is:
 //! `0xa0b8..eb48 slot mapping@9[0xab12..cdef]`.
 
 use crate::graph::Target;
-use alloy_primitives::{Address, U256, address, keccak256};
+use alloy_primitives::{Address, B256, U256, address, b256, keccak256};
 use lanes_analyzer::{Location, Scope, SlotOrigins};
 use std::collections::BTreeMap;
 
@@ -48,6 +50,66 @@ const KNOWN: &[Known] = &[
     },
 ];
 
+/// Contracts known only by name (no storage layout needed to name them).
+const NAMED: &[(Address, &str)] = &[
+    (
+        address!("7a250d5630b4cf539739df2c5dacb4c659f2488d"),
+        "UniswapV2Router02",
+    ),
+    (
+        address!("e592427a0aece92de3edee1f18e0157c05861564"),
+        "UniswapV3SwapRouter",
+    ),
+    (
+        address!("68b3465833fb72a70ecdf485e0e4c7bd8665fc45"),
+        "UniswapSwapRouter02",
+    ),
+    (
+        address!("ef1c6e67703c7bd7107eed8303fbe6ec2554bf6b"),
+        "UniswapUniversalRouter",
+    ),
+    (
+        address!("1111111254eeb25477b68fb85ed929f73a960582"),
+        "1inchRouterV5",
+    ),
+    (
+        address!("def1c0ded9bec7f1a1670819833240f027b25eff"),
+        "0xExchangeProxy",
+    ),
+    (
+        address!("00000000219ab540356cbb839cbe05303d7705fa"),
+        "BeaconDeposit",
+    ),
+];
+
+/// A contract kind recognised by the keccak256 of its runtime code.
+struct KnownCode {
+    code_hash: B256,
+    kind: &'static str,
+    slots: &'static [(u64, &'static str)],
+}
+
+/// UniswapV2Pair (UniswapV2ERC20: totalSupply, balanceOf, allowance, DOMAIN_SEPARATOR,
+/// nonces; then factory, token0, token1, reserve0/reserve1/blockTimestampLast, ...).
+const KNOWN_CODE: &[KnownCode] = &[KnownCode {
+    code_hash: b256!("5b83bdbcc56b2e630f2807bbadd2b0c21619108066b92a58de081261089e9ce5"),
+    kind: "UniswapV2Pair",
+    slots: &[
+        (0, "totalSupply"),
+        (1, "balanceOf"),
+        (2, "allowance"),
+        (4, "nonces"),
+        (5, "factory"),
+        (6, "token0"),
+        (7, "token1"),
+        (8, "reserves"),
+        (9, "price0CumulativeLast"),
+        (10, "price1CumulativeLast"),
+        (11, "kLast"),
+        (12, "unlocked"),
+    ],
+}];
+
 /// Function signatures whose selectors name calls.
 const SIGNATURES: &[&str] = &[
     "transfer(address,uint256)",
@@ -73,6 +135,18 @@ const SIGNATURES: &[&str] = &[
     "safeTransferFrom(address,address,uint256,bytes)",
     "mint(address)",
     "burn(address)",
+    "swapExactETHForTokensSupportingFeeOnTransferTokens(uint256,address[],address,uint256)",
+    "swapExactTokensForETHSupportingFeeOnTransferTokens(uint256,uint256,address[],address,uint256)",
+    "swapExactTokensForTokensSupportingFeeOnTransferTokens(uint256,uint256,address[],address,uint256)",
+    "addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)",
+    "addLiquidityETH(address,uint256,uint256,uint256,address,uint256)",
+    "removeLiquidityETH(address,uint256,uint256,uint256,address,uint256)",
+    "unoswap(address,uint256,uint256,uint256[])",
+    "uniswapV3Swap(uint256,uint256,uint256[])",
+    "swap(address,(address,address,address,address,uint256,uint256,uint256),bytes,bytes)",
+    "deposit(bytes,bytes,bytes,bytes32)",
+    "claim()",
+    "mint(uint256)",
 ];
 
 /// What a report needs to know about one transaction to describe it.
@@ -91,13 +165,36 @@ pub struct TxInfo {
 /// Names things for reports.
 #[derive(Clone, Debug, Default)]
 pub struct Names {
+    /// Contracts whose code is a known contract's, by address.
+    kinds: BTreeMap<Address, &'static KnownCode>,
     origins: SlotOrigins,
     keys: BTreeMap<U256, U256>,
     beneficiary: Option<Address>,
     selectors: BTreeMap<[u8; 4], &'static str>,
 }
 
+impl std::fmt::Debug for KnownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kind)
+    }
+}
+
 impl Names {
+    /// Recognises contracts by their code (`(address, code)` pairs, e.g. from the pre-state).
+    #[must_use]
+    pub fn with_code<'a>(mut self, codes: impl IntoIterator<Item = (Address, &'a [u8])>) -> Self {
+        for (address, code) in codes {
+            if code.is_empty() {
+                continue;
+            }
+            let hash = keccak256(code);
+            if let Some(k) = KNOWN_CODE.iter().find(|k| k.code_hash == hash) {
+                self.kinds.insert(address, k);
+            }
+        }
+        self
+    }
+
     /// A namer that knows the slot derivations `origins`, the mapping keys `keys`
     /// (`keccak256(key . base)` -> `key`) and the block's beneficiary.
     pub fn new(origins: SlotOrigins, keys: BTreeMap<U256, U256>, beneficiary: Address) -> Self {
@@ -109,6 +206,7 @@ impl Names {
             })
             .collect();
         Self {
+            kinds: BTreeMap::new(),
             origins,
             keys,
             beneficiary: Some(beneficiary),
@@ -125,7 +223,13 @@ impl Names {
         if let Some(k) = Self::known(address) {
             return k.name.to_owned();
         }
+        if let Some((_, name)) = NAMED.iter().find(|(a, _)| *a == address) {
+            return (*name).to_owned();
+        }
         let short = short_address(address);
+        if let Some(k) = self.kinds.get(&address) {
+            return format!("{} {short}", k.kind);
+        }
         if self.beneficiary == Some(address) {
             format!("{short} (beneficiary)")
         } else {
@@ -154,8 +258,11 @@ impl Names {
             s.push(']');
             s
         });
-        let named = Self::known(address)
-            .and_then(|k| k.slots.iter().find(|(s, _)| U256::from(*s) == current))
+        let layout = Self::known(address)
+            .map(|k| k.slots)
+            .or_else(|| self.kinds.get(&address).map(|k| k.slots));
+        let named = layout
+            .and_then(|slots| slots.iter().find(|(s, _)| U256::from(*s) == current))
             .map(|(_, name)| *name);
         match (named, derived, keys.is_empty()) {
             (Some(name), false, _) => format!("{name}{index}"),
@@ -299,5 +406,22 @@ mod tests {
             ..transfer
         };
         assert_eq!(names.call(&unknown), "USDC.0x01020304");
+        // Unknown code is not recognised; a Uniswap V2 pair's code would be.
+        let names = names.with_code([(other, &[0x60u8, 0x00][..])]);
+        assert_eq!(names.account(other), "0x1212..1212");
+        let mut names = names;
+        names.kinds.insert(other, &KNOWN_CODE[0]);
+        assert_eq!(
+            names.location(&Location::storage(other, U256::from(8))),
+            "UniswapV2Pair 0x1212..1212 reserves"
+        );
+        assert_eq!(
+            names.call(&TxInfo {
+                to: Some(address!("7a250d5630b4cf539739df2c5dacb4c659f2488d")),
+                selector: Some([0x7f, 0xf3, 0x6a, 0xb5]),
+                ..TxInfo::default()
+            }),
+            "UniswapV2Router02.swapExactETHForTokens"
+        );
     }
 }

@@ -104,6 +104,7 @@ fn report(b: &Block) -> BlockReport {
         gas: &b.gas,
         keys: &b.keys,
         quality: None,
+        prestate: None,
     })
     .unwrap()
 }
