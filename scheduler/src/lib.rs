@@ -22,6 +22,8 @@ pub mod report;
 pub mod simulate;
 #[cfg(test)]
 mod testgen;
+/// Generated benchmark blocks over the project's own contracts.
+pub mod workload;
 
 pub use batches::Batches;
 pub use exec::{
@@ -35,3 +37,4 @@ pub use quality::{BlockQuality, Quality, TxQuality};
 pub use record::{ActualAccess, Recorder};
 pub use report::{BlockReport, BlockSchedule, GraphKind, ParallelismSummary, ReportInput, TxInfo};
 pub use simulate::{Schedule, Slot, WORKERS};
+pub use workload::{Workload, WorkloadError, WorkloadKind};
