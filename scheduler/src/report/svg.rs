@@ -1,7 +1,7 @@
 //! An SVG chart of the simulated schedule: workers as lanes over time, one box per
 //! transaction, coloured by the contract it calls. Plain SVG text; opens in any browser.
 
-use super::{BlockReport, GraphKind, short_address, thousands};
+use super::{BlockReport, GraphKind, thousands};
 use alloy_primitives::Address;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -119,15 +119,7 @@ fn colours(report: &BlockReport) -> BTreeMap<Address, (&'static str, String)> {
     ranked
         .into_iter()
         .zip(PALETTE)
-        .map(|((address, _), colour)| {
-            let name = report
-                .calls
-                .iter()
-                .find(|(_, to)| *to == Some(address))
-                .and_then(|(call, _)| call.split('.').next())
-                .map_or_else(|| short_address(address), ToOwned::to_owned);
-            (address, (colour, name))
-        })
+        .map(|((address, _), colour)| (address, (colour, report.names.account(address))))
         .collect()
 }
 
