@@ -133,6 +133,38 @@ pub struct Step {
     pub links: Vec<String>,
 }
 
+/// Consecutive critical-path steps that make the same call and depend on the step before in
+/// the same way, shown as one row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepRun {
+    /// The first transaction of the run.
+    pub first: usize,
+    /// The last transaction of the run.
+    pub last: usize,
+    /// Number of steps.
+    pub steps: usize,
+    /// Their gas.
+    pub gas: u64,
+    /// What each does.
+    pub call: String,
+    /// How each depends on the step before.
+    pub links: Vec<String>,
+}
+
+impl StepRun {
+    /// `"7"` for one step, `"11…14 (4 txs)"` for several.
+    pub fn label(&self) -> String {
+        if self.steps == 1 {
+            self.first.to_string()
+        } else {
+            format!("{}…{} ({} txs)", self.first, self.last, self.steps)
+        }
+    }
+}
+
+/// Runs shown before the rest of a long critical path is summarised.
+pub const SHOWN_RUNS: usize = 40;
+
 /// A location that links many transactions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Contended {
@@ -163,6 +195,33 @@ pub enum GraphKind {
     Predicted,
     /// From the actual access sets.
     Oracle,
+}
+
+impl Explanation {
+    /// The critical path with consecutive identical steps merged.
+    pub fn runs(&self) -> Vec<StepRun> {
+        let mut runs: Vec<StepRun> = Vec::new();
+        for step in &self.critical_path {
+            if let Some(run) = runs.last_mut()
+                && run.call == step.call
+                && run.links == step.links
+            {
+                run.last = step.tx;
+                run.steps += 1;
+                run.gas += step.gas;
+                continue;
+            }
+            runs.push(StepRun {
+                first: step.tx,
+                last: step.tx,
+                steps: 1,
+                gas: step.gas,
+                call: step.call.clone(),
+                links: step.links.clone(),
+            });
+        }
+        runs
+    }
 }
 
 /// Everything a schedule report shows for one block.

@@ -8,7 +8,7 @@ use super::report::Report;
 use super::table::Table;
 use lanes_scheduler::report::{
     self as schedule, BlockReport as ScheduleReport, BlockSchedule, Explanation, GraphKind,
-    ReportInput, TxInfo, class_name, thousands,
+    ReportInput, SHOWN_RUNS, TxInfo, class_name, thousands,
 };
 use lanes_scheduler::simulate::WORKERS;
 use serde::ser::SerializeMap as _;
@@ -321,16 +321,26 @@ fn path_table(e: &Explanation) -> Table {
         "call",
         "depends on the previous step through",
     ]);
-    for step in &e.critical_path {
+    let runs = e.runs();
+    for run in runs.iter().take(SHOWN_RUNS) {
         t.row(vec![
-            step.tx.to_string(),
-            thousands(step.gas),
-            step.call.clone(),
-            if step.links.is_empty() {
+            run.label(),
+            thousands(run.gas),
+            run.call.clone(),
+            if run.links.is_empty() {
                 "-".to_owned()
             } else {
-                step.links.join("; ")
+                run.links.join("; ")
             },
+        ]);
+    }
+    if runs.len() > SHOWN_RUNS {
+        let rest: usize = runs[SHOWN_RUNS..].iter().map(|r| r.steps).sum();
+        t.row(vec![
+            "…".into(),
+            String::new(),
+            format!("{rest} more steps"),
+            String::new(),
         ]);
     }
     t

@@ -1,6 +1,6 @@
 //! The Markdown rendering: what snapshots and pull requests show.
 
-use super::{BlockReport, Explanation, class_name, thousands};
+use super::{BlockReport, Explanation, SHOWN_RUNS, class_name, thousands};
 use crate::simulate::WORKERS;
 use std::fmt::Write as _;
 
@@ -112,20 +112,25 @@ fn explanation(out: &mut String, title: &str, e: &Explanation) {
         out,
         "| tx | gas | call | depends on the previous step through |\n|---:|---:|---|---|"
     );
-    for step in &e.critical_path {
-        let links = if step.links.is_empty() {
+    let runs = e.runs();
+    for run in runs.iter().take(SHOWN_RUNS) {
+        let links = if run.links.is_empty() {
             "—".to_owned()
         } else {
-            step.links.join("<br>")
+            run.links.join("<br>")
         };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
-            step.tx,
-            thousands(step.gas),
-            escape(&step.call),
+            run.label(),
+            thousands(run.gas),
+            escape(&run.call),
             escape(&links)
         );
+    }
+    if runs.len() > SHOWN_RUNS {
+        let rest: usize = runs[SHOWN_RUNS..].iter().map(|r| r.steps).sum();
+        let _ = writeln!(out, "| … | | {rest} more steps | |");
     }
     out.push('\n');
     if !e.contended.is_empty() {

@@ -1,6 +1,6 @@
 //! The plain-text rendering, for a terminal.
 
-use super::{BlockReport, Explanation, class_name, thousands};
+use super::{BlockReport, Explanation, SHOWN_RUNS, class_name, thousands};
 use crate::simulate::WORKERS;
 use std::fmt::Write as _;
 
@@ -60,17 +60,22 @@ pub fn to_table(report: &BlockReport) -> String {
 
 fn explanation(out: &mut String, which: &str, e: &Explanation) {
     let _ = writeln!(out, "critical path ({which}):");
-    for step in &e.critical_path {
-        for link in &step.links {
+    let runs = e.runs();
+    for run in runs.iter().take(SHOWN_RUNS) {
+        for link in &run.links {
             let _ = writeln!(out, "    <- {link}");
         }
         let _ = writeln!(
             out,
             "  tx {:>4}  {:>12} gas  {}",
-            step.tx,
-            thousands(step.gas),
-            step.call
+            run.label(),
+            thousands(run.gas),
+            run.call
         );
+    }
+    if runs.len() > SHOWN_RUNS {
+        let rest: usize = runs[SHOWN_RUNS..].iter().map(|r| r.steps).sum();
+        let _ = writeln!(out, "  ... {rest} more steps");
     }
     if !e.contended.is_empty() {
         let _ = writeln!(out, "most contended ({which}):");

@@ -209,3 +209,33 @@ fn check_dot(dot: &str) {
     roxmltree::Document::parse_with_options(std::str::from_utf8(&out.stdout).unwrap(), options)
         .expect("dot's SVG is well-formed");
 }
+
+#[test]
+fn identical_consecutive_steps_merge_into_runs() {
+    let step = |tx: usize, call: &str, link: Option<&str>| Step {
+        tx,
+        gas: 10,
+        call: call.into(),
+        links: link.map(|l| vec![l.to_owned()]).unwrap_or_default(),
+    };
+    let e = Explanation {
+        critical_path: vec![
+            step(0, "deposit", None),
+            step(1, "deposit", Some("write-write: slot 2")),
+            step(3, "deposit", Some("write-write: slot 2")),
+            step(4, "withdraw", Some("write-write: slot 2")),
+            step(6, "deposit", Some("write-write: slot 2")),
+        ],
+        ..Explanation::default()
+    };
+    let labels: Vec<(String, u64)> = e.runs().iter().map(|r| (r.label(), r.gas)).collect();
+    assert_eq!(
+        labels,
+        vec![
+            ("0".to_owned(), 10),
+            ("1…3 (2 txs)".to_owned(), 20),
+            ("4".to_owned(), 10),
+            ("6".to_owned(), 10)
+        ]
+    );
+}
