@@ -30,6 +30,27 @@ fn contract() -> Bytes {
     code.into()
 }
 
+/// STATICCALL(gas, 0x04 identity precompile, 0, 0, 0, 0); STOP.
+fn calls_precompile() -> Bytes {
+    vec![
+        op::PUSH1,
+        0,
+        op::PUSH1,
+        0,
+        op::PUSH1,
+        0,
+        op::PUSH1,
+        0,
+        op::PUSH1,
+        4,
+        op::GAS,
+        op::STATICCALL,
+        op::POP,
+        op::STOP,
+    ]
+    .into()
+}
+
 /// Init code returning the one-byte runtime `STOP`.
 fn init_code() -> Bytes {
     vec![
@@ -192,4 +213,42 @@ fn grading_names_missing_and_extra_locations() {
     assert_eq!(grade.widened_slots, 3);
     assert!(grade.missing_slots.is_empty());
     assert_eq!(grade.missing_accounts, vec![SENDER, X, COINBASE]);
+}
+
+#[test]
+fn a_called_precompile_is_listed_with_no_changes() {
+    // The creation's init code calls the precompile; the created account gets nonce 1 and
+    // empty code.
+    let runs = run(&[(TxKind::Create, calls_precompile())]);
+    let mut builder = BalBuilder::new();
+    builder.add_tx(0, &runs[0].1);
+    let bal = builder.finish();
+    let precompile = Address::with_last_byte(4);
+    let entry = bal
+        .iter()
+        .find(|a| a.address == precompile)
+        .expect("the precompile is listed");
+    assert!(entry.storage_changes.is_empty() && entry.balance_changes.is_empty());
+    assert!(entry.nonce_changes.is_empty() && entry.code_changes.is_empty());
+}
+
+#[test]
+fn an_account_created_and_destroyed_in_one_transaction_has_no_nonce_or_code_change() {
+    let mut init = vec![op::PUSH1, 7, op::PUSH1, 1, op::SSTORE, op::PUSH20];
+    init.extend_from_slice(X.as_slice());
+    init.push(op::SELFDESTRUCT);
+    let runs = run(&[(TxKind::Create, init.into())]);
+    let mut builder = BalBuilder::new();
+    builder.add_tx(0, &runs[0].1);
+    let bal = builder.finish();
+    let created = SENDER.create(0);
+    let entry = bal.iter().find(|a| a.address == created).expect("listed");
+    assert!(entry.nonce_changes.is_empty() && entry.code_changes.is_empty());
+    assert!(entry.balance_changes.is_empty() && entry.storage_changes.is_empty());
+    // The slot it wrote before destroying itself is a read.
+    assert_eq!(entry.storage_reads, vec![U256::from(1)]);
+    assert!(
+        bal.iter().any(|a| a.address == X),
+        "the beneficiary is listed"
+    );
 }
