@@ -282,7 +282,7 @@ pub(crate) fn block_tables(report: &ScheduleReport) -> Vec<(String, Table)> {
         ]);
     }
     out.push((
-        format!("block {n}: dependencies by conflict class"),
+        format!("block {n}: conflicts by class (causes of the graph's dependencies)"),
         classes,
     ));
     let mut misses = Table::new(&["cause", ">accesses", ">txs", ">gas"]);
