@@ -15,7 +15,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub(crate) struct Overlay<'a, S: StateView> {
     base: &'a S,
-    storage: HashMap<(Address, U256), Option<U256>>,
+    /// Values earlier transactions left: `None` unknown, else the possible values.
+    storage: HashMap<(Address, U256), Option<Vec<U256>>>,
     /// Contracts written at unknown slots.
     clobbered: AddressSet,
     /// Mapping families written with unknown keys, and the derivations that define them.
@@ -98,7 +99,25 @@ impl<'a, S: StateView> Overlay<'a, S> {
             }
             match location {
                 Location::Storage { address, slot } => {
-                    let value = post.storage.get(&(address, slot)).copied().flatten();
+                    let value = match post.storage.get(&(address, slot)) {
+                        Some((Some(values), unchanged)) => {
+                            let mut values = values.clone();
+                            if *unchanged {
+                                match self.alternatives(&address, &slot) {
+                                    Some(before) => {
+                                        for v in before {
+                                            if !values.contains(&v) {
+                                                values.push(v);
+                                            }
+                                        }
+                                    }
+                                    None => values.clear(),
+                                }
+                            }
+                            (!values.is_empty()).then_some(values)
+                        }
+                        _ => None,
+                    };
                     self.storage.insert((address, slot), value);
                 }
                 Location::Balance { address } => {
@@ -137,7 +156,24 @@ impl<'a, S: StateView> Overlay<'a, S> {
     }
 }
 
+impl<S: StateView> Overlay<'_, S> {
+    /// Every value a slot may hold at this point of the block (`None`: unknown).
+    fn alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
+        if let Some(value) = self.storage.get(&(*address, *slot)) {
+            return value.clone();
+        }
+        if self.slot_clobbered(address, slot) {
+            return None;
+        }
+        self.base.storage(address, slot).map(|v| vec![v])
+    }
+}
+
 impl<S: StateView> StateView for Overlay<'_, S> {
+    fn storage_alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
+        self.alternatives(address, slot).filter(|v| v.len() > 1)
+    }
+
     fn exists(&self, address: &Address) -> Option<bool> {
         if self.codes.contains_key(address) || self.balances.contains(address) {
             return None;
@@ -168,7 +204,10 @@ impl<S: StateView> StateView for Overlay<'_, S> {
 
     fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
         if let Some(value) = self.storage.get(&(*address, *slot)) {
-            return *value;
+            return match value.as_deref() {
+                Some([v]) => Some(*v),
+                _ => None,
+            };
         }
         if self.slot_clobbered(address, slot) {
             return None;

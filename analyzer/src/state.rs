@@ -128,6 +128,12 @@ pub trait StateView: Sync {
     fn nonce(&self, address: &Address) -> Option<u64>;
     /// A storage value, if known.
     fn storage(&self, address: &Address, slot: &U256) -> Option<U256>;
+    /// When `storage` is unknown but the value is one of a few (e.g. an earlier transaction of
+    /// the block may or may not have changed it), those values; the analyzer follows each.
+    fn storage_alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
+        let _ = (address, slot);
+        None
+    }
 }
 
 /// Storage of a `PreState`: a listed account's unlisted slot is unknown (the pre-state lists

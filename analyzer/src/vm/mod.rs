@@ -56,11 +56,20 @@ pub(crate) struct Outcome {
     pub(crate) post: Post,
 }
 
+/// A slot's possible values after a transaction (`None`: unknown), and whether some path left
+/// it unchanged.
+pub(crate) type SlotAfter = (Option<Vec<U256>>, bool);
+
+/// Most values a slot may hold after a transaction before it counts as unknown.
+const MAX_ALTERNATIVES: usize = 4;
+
 /// What a transaction leaves behind, merged over its finished paths: a value is `None` when
 /// paths disagree or it is unknown.
 #[derive(Debug, Default)]
 pub(crate) struct Post {
-    pub(crate) storage: HashMap<(Address, U256), Option<U256>>,
+    /// Storage values left by the paths: `None` when unknown; the flag says that some path
+    /// left the slot unchanged (its value from before the transaction is one more possibility).
+    pub(crate) storage: HashMap<(Address, U256), SlotAfter>,
     pub(crate) nonces: HashMap<Address, Option<u64>>,
     pub(crate) codes: HashMap<Address, Option<Arc<ContractCode>>>,
     /// Pre-state values the analysis relied on.
@@ -76,18 +85,25 @@ impl Post {
         let first = self.merged == 0;
         self.merged += 1;
         for (key, value) in &path.storage {
-            let v = value.known();
             let entry = self
                 .storage
                 .entry(*key)
-                .or_insert(if first { v } else { None });
-            if *entry != v {
-                *entry = None;
+                .or_insert((Some(Vec::new()), !first));
+            match (value.known(), &mut entry.0) {
+                (Some(v), Some(values)) => {
+                    if !values.contains(&v) {
+                        values.push(v);
+                    }
+                    if values.len() > MAX_ALTERNATIVES {
+                        entry.0 = None;
+                    }
+                }
+                _ => entry.0 = None,
             }
         }
         for (key, entry) in &mut self.storage {
             if !path.storage.contains_key(key) {
-                *entry = None;
+                entry.1 = true;
             }
         }
         for (address, nonce) in &path.nonces {
@@ -145,8 +161,12 @@ pub(crate) struct Machine<'a, S: StateView> {
     pub(crate) precompiles: &'static Precompiles,
     pub(crate) out: Outcome,
     steps: u64,
-    paths: usize,
+    pub(crate) paths: usize,
     work: Vec<Path>,
+    /// Values the last SLOAD may have (set by `sload` when the state offers several).
+    pub(crate) alternatives: Vec<U256>,
+    /// The slot those values are for.
+    pub(crate) alternatives_at: (Address, U256),
 }
 
 impl<S: StateView> std::fmt::Debug for Machine<'_, S> {
@@ -170,6 +190,8 @@ impl<'a, S: StateView> Machine<'a, S> {
             steps: 0,
             paths: 1,
             work: Vec::new(),
+            alternatives: Vec::new(),
+            alternatives_at: (Address::ZERO, U256::ZERO),
         }
     }
 

@@ -46,8 +46,10 @@ pub(crate) struct Frame {
     /// Journal length and access count when the frame started (rolled back on revert).
     pub(crate) journal_mark: usize,
     pub(crate) access_mark: usize,
-    /// Forks taken per branch pc in this frame (bounds loops on unknown conditions).
-    pub(crate) forks: HashMap<usize, u32>,
+    /// Forks taken per branch site in this frame (bounds loops on unknown conditions); a site
+    /// is a pc in the context of the return addresses on the stack, so that a shared internal
+    /// function called from several places is not mistaken for a loop.
+    pub(crate) forks: HashMap<u64, u32>,
 }
 
 /// An undoable change.

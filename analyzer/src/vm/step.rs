@@ -243,6 +243,9 @@ impl<S: StateView> Machine<'_, S> {
                 let key = pop(stack);
                 let v = self.sload(path, key);
                 push(path, v);
+                if !self.alternatives.is_empty() {
+                    self.follow_alternatives(path);
+                }
             }
             op::SSTORE => {
                 let (key, value) = (pop(stack), pop(stack));
@@ -290,6 +293,29 @@ impl<S: StateView> Machine<'_, S> {
         Control::Continue
     }
 
+    /// The SLOAD just pushed an unknown value that is one of a few: one path per value (the
+    /// value stays unknown if the paths budget cannot take them all).
+    fn follow_alternatives(&mut self, path: &mut Path) {
+        let values = std::mem::take(&mut self.alternatives);
+        if self.paths + values.len() - 1 > self.limits.paths {
+            return;
+        }
+        // Each path remembers its choice, so that reading the slot again agrees with it.
+        let at = self.alternatives_at;
+        for v in &values[1..] {
+            let mut other = path.clone();
+            if let Some(top) = other.frames.last_mut().and_then(|f| f.stack.last_mut()) {
+                *top = Value::Known(*v);
+            }
+            other.storage.insert(at, Value::Known(*v));
+            self.fork(other);
+        }
+        if let Some(top) = path.frames.last_mut().and_then(|f| f.stack.last_mut()) {
+            *top = Value::Known(values[0]);
+        }
+        path.storage.insert(at, Value::Known(values[0]));
+    }
+
     /// JUMPI: follows a known condition; forks on an unknown one.
     fn jumpi(&mut self, path: &mut Path, pc: usize) -> Control {
         let frame = path.frames.last_mut().expect("a running frame");
@@ -308,7 +334,7 @@ impl<S: StateView> Machine<'_, S> {
                 if !frame.code.is_jumpdest(target) {
                     return Control::Continue;
                 }
-                let count = frame.forks.entry(pc).or_insert(0);
+                let count = frame.forks.entry(fork_site(frame, pc)).or_insert(0);
                 *count += 1;
                 if *count > self.limits.loop_forks {
                     frame.pc = pc;
@@ -440,6 +466,20 @@ impl<S: StateView> Machine<'_, S> {
         }
         Control::Continue
     }
+}
+
+/// A branch site: `pc` and the jump destinations on the stack (internal-call return addresses).
+fn fork_site(frame: &super::path::Frame, pc: usize) -> u64 {
+    let mut site = pc as u64;
+    for v in &frame.stack {
+        if let Value::Known(w) = v
+            && let Ok(dest) = usize::try_from(*w)
+            && frame.code.is_jumpdest(dest)
+        {
+            site = (site.rotate_left(5) ^ dest as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    site
 }
 
 /// Pops a value (the stack depth was checked before).

@@ -49,11 +49,17 @@ impl<S: StateView> Machine<'_, S> {
                     return Value::Opaque;
                 }
                 match self.state.storage(&address, &slot) {
+                    None => {
+                        if let Some(values) = self.state.storage_alternatives(&address, &slot) {
+                            self.alternatives = values;
+                            self.alternatives_at = (address, slot);
+                        }
+                        Value::Opaque
+                    }
                     Some(v) => {
                         self.out.seen.push((Location::storage(address, slot), v));
                         Value::Known(v)
                     }
-                    None => Value::Opaque,
                 }
             }
             Value::Slot(root) => {

@@ -5,5 +5,6 @@ mod adversarial;
 mod block;
 mod calls;
 mod common;
+mod mainnet;
 mod storage;
 mod transfers;
