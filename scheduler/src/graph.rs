@@ -53,6 +53,18 @@ impl Accesses for AccessSet {
     }
 }
 
+impl Accesses for crate::record::ActualAccess {
+    fn exact(&self) -> &AccessSet {
+        &self.set
+    }
+    fn widened(&self) -> &[Widening] {
+        &[]
+    }
+    fn origins(&self) -> Option<&SlotOrigins> {
+        Some(&self.origins)
+    }
+}
+
 /// What one side of a conflict touched: an exact location or a widened scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "target", rename_all = "snake_case")]

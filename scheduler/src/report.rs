@@ -269,8 +269,7 @@ impl BlockReport {
             }
         }
         let predicted_plan = plan(input.predictions, input.gas)?;
-        let actual_sets: Vec<_> = input.actuals.iter().map(|a| a.set.clone()).collect();
-        let oracle_plan = plan(&actual_sets, input.gas)?;
+        let oracle_plan = plan(input.actuals, input.gas)?;
         let mut origins = SlotOrigins::default();
         for a in input.actuals {
             origins.extend(&a.origins);
