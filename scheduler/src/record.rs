@@ -20,15 +20,16 @@
 //! - **Nonce**: the sender's nonce is read and written; `CREATE`/`CREATE2` read the creator's
 //!   nonce and the target's (collision check); a changed nonce is written.
 //! - **Code** (code and existence): read by `EXTCODESIZE`/`EXTCODEHASH`/`EXTCODECOPY`, by calling
-//!   an account (its code, or for `DELEGATECALL`/`CALLCODE` the code address), by a
+//!   an account (its code, or for `DELEGATECALL`/`CALLCODE` the code address; for an EIP-7702
+//!   delegated account also the delegate's code), by a
 //!   `CREATE*` target (collision check) and by a `SELFDESTRUCT` beneficiary (new-account gas);
 //!   written when an account comes into existence (created, or first credited), is
 //!   self-destructed, gets new code, or is deleted as empty (EIP-161). Calls into precompiles read nothing unless they may pay new-account gas.
 //! - **Slot origins**: every 32- and 64-byte `KECCAK256` the transaction computes, so hashed
 //!   slots can be matched against predicted families.
 //!
-//! Not recorded: the sender's code (EIP-3607; only EIP-7702 can change it) and the code an
-//! EIP-7702 delegation points to.
+//! Not recorded: the sender's code (EIP-3607; only EIP-7702 can change it), and the reads of
+//! an EIP-7702 authorization that fails (a valid one writes the authority's nonce and code).
 
 mod finish;
 mod inspector;

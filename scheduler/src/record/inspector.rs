@@ -175,6 +175,16 @@ where
         if !precompile || existence_matters {
             self.code_reads.insert(code);
         }
+        // EIP-7702: calling a delegated account runs (and reads) its delegate's code.
+        if let Some(delegate) = context
+            .journal()
+            .evm_state()
+            .get(&code)
+            .and_then(|account| account.info.code.as_ref())
+            .and_then(revm::bytecode::Bytecode::eip7702_address)
+        {
+            self.code_reads.insert(delegate);
+        }
         if inputs.transfers_value() {
             self.balance_reads.insert(inputs.caller);
         }

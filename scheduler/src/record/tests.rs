@@ -478,3 +478,20 @@ fn mapping_keys_on_request() {
     let hashed = U256::from_be_bytes(alloy_primitives::keccak256(preimage).0);
     assert_eq!(keys.get(&hashed), Some(&U256::from(5)));
 }
+
+#[test]
+fn calling_a_delegated_account_reads_the_delegate() {
+    // Prague: X is an EOA delegated to B (EIP-7702); A calls X.
+    let mut world = World::new()
+        .contract(A, Asm::default().call(X, 0).op(op::STOP), 0)
+        .contract(B, Asm::default().op(op::STOP), 0);
+    world.spec = SpecId::PRAGUE;
+    world.db.insert_account_info(
+        X,
+        AccountInfo::from_bytecode(Bytecode::new_eip7702(B)).with_balance(U256::from(1u64)),
+    );
+    let (actual, result) = world.call(A, 0);
+    assert!(result.is_success());
+    assert_eq!(actual.set.get(&Location::code(X)), Some(Access::Read));
+    assert_eq!(actual.set.get(&Location::code(B)), Some(Access::Read));
+}
