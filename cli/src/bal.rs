@@ -54,8 +54,11 @@ struct Predicted {
     grade: BalGrade,
 }
 
-const NOTE: &str = "pre-execution system calls (block access index 0) are left out: \
-the block directories' pre-states do not hold the system contracts";
+const NOTE: &str = "changes by system contract calls (EIP-4788, EIP-2935 at index 0; EIP-7002, \
+EIP-7251 at n+1) are not recorded; block directories' pre-states normally lack those contracts, \
+so they do not run. A reward or \
+withdrawal recipient missing from the pre-state is taken as empty before the block, as lanes' \
+executor takes it";
 
 pub(crate) fn run(args: &BalArgs) -> anyhow::Result<ExitCode> {
     let input = BlockInput::load(&args.block)?;
