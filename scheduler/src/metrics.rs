@@ -13,7 +13,8 @@ pub struct CriticalPath {
 }
 
 impl CriticalPath {
-    /// The heaviest path of `graph` when transaction `i` costs `cost[i]`; ties go to the
+    /// The heaviest path of `graph` when transaction `i` costs `cost[i]` (0 past the end of
+    /// `cost`); ties go to the
     /// path ending at, and then passing through, the lowest indices.
     pub fn new(graph: &ConflictGraph, cost: &[u64]) -> Self {
         let n = graph.len();
@@ -25,7 +26,7 @@ impl CriticalPath {
                     via[j] = Some(i);
                 }
             }
-            best[j] = best_of(&best, via[j]).saturating_add(cost[j]);
+            best[j] = best_of(&best, via[j]).saturating_add(cost.get(j).copied().unwrap_or(0));
         }
         let Some(end) = (0..n).max_by_key(|&j| (best[j], std::cmp::Reverse(j))) else {
             return Self::default();

@@ -41,7 +41,8 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// List-schedules `graph` on `workers` workers (at least one) with `cost[i]` per transaction.
+    /// List-schedules `graph` on `workers` workers (at least one) with `cost[i]` per transaction
+    /// (0 past the end of `cost`).
     pub fn new(graph: &ConflictGraph, cost: &[u64], workers: usize) -> Self {
         let workers = workers.max(1);
         let n = graph.len();
@@ -76,7 +77,7 @@ impl Schedule {
                 else {
                     break;
                 };
-                let end = now.saturating_add(cost[tx]);
+                let end = now.saturating_add(cost.get(tx).copied().unwrap_or(0));
                 slots[tx] = Slot {
                     tx,
                     worker,
@@ -127,7 +128,7 @@ fn bottom_levels(graph: &ConflictGraph, cost: &[u64]) -> Vec<u64> {
             .map(|k| level[k.index()])
             .max()
             .unwrap_or(0);
-        level[j] = after.saturating_add(cost[j]);
+        level[j] = after.saturating_add(cost.get(j).copied().unwrap_or(0));
     }
     level
 }

@@ -128,3 +128,14 @@ fn independent_transfers_run_in_one_batch() {
     assert_eq!(p.simulated[&2], 63_000);
     assert_eq!(p.simulated[&4], 50_000);
 }
+
+#[test]
+fn short_cost_lists_count_missing_costs_as_zero() {
+    let txs = vec![AccessPrediction::unknown("x"); 3];
+    let graph = crate::graph::ConflictGraph::build(&txs);
+    assert_eq!(crate::metrics::CriticalPath::new(&graph, &[5]).cost, 5);
+    assert_eq!(
+        crate::simulate::Schedule::new(&graph, &[5, 7], 2).makespan,
+        12
+    );
+}
