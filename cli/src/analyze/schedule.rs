@@ -169,12 +169,12 @@ impl ScheduleSummary {
 fn summary_table(first: &str) -> Table {
     Table::new(&[
         first,
-        ">parallelism pred",
+        ">parallelism predicted",
         ">oracle",
         ">ratio",
-        ">8 workers pred",
+        ">8 workers predicted",
         ">oracle",
-        ">16 workers pred",
+        ">16 workers predicted",
         ">oracle",
     ])
 }
@@ -204,7 +204,10 @@ pub(crate) fn report_tables(report: &Report) -> Vec<(String, Table)> {
             &block.summary.schedule,
         );
     }
-    let mut out = vec![("schedule (simulated speedups)".to_owned(), blocks)];
+    let mut out = vec![(
+        "schedule: parallelism and simulated speedups on k workers".to_owned(),
+        blocks,
+    )];
     if report.blocks.len() > 1 {
         let mut eras = summary_table("era");
         for era in &report.eras {
