@@ -54,6 +54,9 @@ pub(crate) struct AnalyzeArgs {
     /// Show every block's transactions (the default for a single block).
     #[arg(long)]
     txs: bool,
+    /// Time the analysis and the plain sequential execution N times and keep the fastest.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: usize,
     /// The graph `--format dot` and `--format svg` draw.
     #[arg(long, value_enum, default_value_t = schedule::GraphArg::Predicted)]
     graph: schedule::GraphArg,
@@ -66,13 +69,16 @@ pub(crate) struct AnalyzeArgs {
 pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let dirs = crate::blocks::find_block_dirs(&args.dirs)?;
     let limits = Limits::default();
+    // Start the thread pool the analyzer uses now, so the first block's timing does not pay
+    // for it.
+    rayon::broadcast(|_| ());
     let mut out = std::io::stdout().lock();
 
     if let Some(index) = args.tx {
         let [dir] = &dirs[..] else {
             bail!("--tx needs exactly one block, found {}", dirs.len());
         };
-        let run = BlockRun::run(dir, &limits, true)?;
+        let run = BlockRun::run(dir, &limits, true, args.repeat)?;
         let detail = detail::TxDetail::new(&run, index).with_context(|| {
             format!(
                 "block {} has {} transactions, no transaction {index}",
@@ -94,7 +100,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                 dirs.len()
             );
         };
-        let run = BlockRun::run(dir, &limits, true)?;
+        let run = BlockRun::run(dir, &limits, true, args.repeat)?;
         let svg = args.format == Format::Svg;
         write!(
             out,
@@ -110,7 +116,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
     for dir in &dirs {
         bar.set_message(dir.display().to_string());
-        match BlockRun::run(dir, &limits, rows) {
+        match BlockRun::run(dir, &limits, rows, args.repeat) {
             Ok(run) => blocks.push(BlockReport::of_run(&run, rows)),
             Err(err) => {
                 failed += 1;
