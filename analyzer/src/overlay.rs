@@ -1,30 +1,59 @@
-//! The state a later transaction of the block sees, as far as the predictions of the earlier
-//! ones tell: values they wrote (when known), and "unknown" where they may have changed
-//! something.
+//! The state a transaction of the block sees, as far as the predictions of the transactions
+//! before it tell: values they wrote (when known, or one of a few), and "unknown" where they
+//! may have changed something.
+//!
+//! Every change is kept with the index of the transaction that made it, so one history serves
+//! a view "before transaction j" for every j (and the views can be used in parallel).
 
 use crate::location::{Access, Location};
 use crate::origins::SlotOrigins;
 use crate::prediction::{AccessPrediction, Scope};
 use crate::state::{ContractCode, StateView};
 use crate::vm::Post;
-use alloy_primitives::map::{AddressMap, AddressSet, HashMap};
+use alloy_primitives::map::{AddressMap, HashMap};
 use alloy_primitives::{Address, U256};
 use std::sync::Arc;
 
-/// A state view over `base` with the changes of earlier transactions.
+/// Changes in block order: `(transaction index, value)`, indexes increasing.
+type Changes<T> = Vec<(usize, T)>;
+
+/// The latest change made before transaction `before`.
+fn latest<T>(changes: Option<&Changes<T>>, before: usize) -> Option<&T> {
+    changes?
+        .iter()
+        .rev()
+        .find(|(i, _)| *i < before)
+        .map(|(_, v)| v)
+}
+
+/// Whether any change was made before transaction `before`.
+fn any_before<T>(changes: Option<&Changes<T>>, before: usize) -> bool {
+    changes
+        .and_then(|c| c.first())
+        .is_some_and(|(i, _)| *i < before)
+}
+
+/// What the transactions of a block changed, by transaction.
 #[derive(Debug)]
 pub(crate) struct Overlay<'a, S: StateView> {
     base: &'a S,
-    /// Values earlier transactions left: `None` unknown, else the possible values.
-    storage: HashMap<(Address, U256), Option<Vec<U256>>>,
+    /// Values left: `None` unknown, else the possible values.
+    storage: HashMap<(Address, U256), Changes<Option<Vec<U256>>>>,
     /// Contracts written at unknown slots.
-    clobbered: AddressSet,
+    clobbered: AddressMap<Changes<()>>,
     /// Mapping families written with unknown keys, and the derivations that define them.
-    families: Vec<(Address, U256)>,
+    families: Vec<(usize, Address, U256)>,
     origins: SlotOrigins,
-    balances: AddressSet,
-    nonces: AddressMap<Option<u64>>,
-    codes: AddressMap<Option<Arc<ContractCode>>>,
+    balances: AddressMap<Changes<()>>,
+    nonces: AddressMap<Changes<Option<u64>>>,
+    codes: AddressMap<Changes<Option<Arc<ContractCode>>>>,
+}
+
+/// The state before one transaction of the block.
+#[derive(Debug)]
+pub(crate) struct View<'o, 'a, S: StateView> {
+    overlay: &'o Overlay<'a, S>,
+    before: usize,
 }
 
 impl<'a, S: StateView> Overlay<'a, S> {
@@ -33,47 +62,120 @@ impl<'a, S: StateView> Overlay<'a, S> {
         Self {
             base,
             storage: HashMap::default(),
-            clobbered: AddressSet::default(),
+            clobbered: AddressMap::default(),
             families: Vec::new(),
             origins: SlotOrigins::default(),
-            balances: AddressSet::default(),
+            balances: AddressMap::default(),
             nonces: AddressMap::default(),
             codes: AddressMap::default(),
         }
     }
 
+    /// The state before transaction `index`.
+    pub(crate) fn view(&self, index: usize) -> View<'_, 'a, S> {
+        View {
+            overlay: self,
+            before: index,
+        }
+    }
+
+    /// Adds the changes of transaction `index` (after every earlier one).
+    pub(crate) fn apply(&mut self, index: usize, prediction: &AccessPrediction, post: &Post) {
+        for (location, access) in prediction.exact.iter() {
+            if access == Access::Read {
+                continue;
+            }
+            match location {
+                Location::Storage { address, slot } => {
+                    let value = match post.storage.get(&(address, slot)) {
+                        Some((Some(values), unchanged)) => {
+                            let mut values = values.clone();
+                            if *unchanged {
+                                match self.view(index).alternatives(&address, &slot) {
+                                    Some(before) => {
+                                        for v in before {
+                                            if !values.contains(&v) {
+                                                values.push(v);
+                                            }
+                                        }
+                                    }
+                                    None => values.clear(),
+                                }
+                            }
+                            (!values.is_empty()).then_some(values)
+                        }
+                        _ => None,
+                    };
+                    self.storage
+                        .entry((address, slot))
+                        .or_default()
+                        .push((index, value));
+                }
+                Location::Balance { address } => {
+                    self.balances.entry(address).or_default().push((index, ()));
+                }
+                Location::Nonce { address } => {
+                    let nonce = post.nonces.get(&address).copied().flatten();
+                    self.nonces.entry(address).or_default().push((index, nonce));
+                }
+                Location::Code { address } => {
+                    let code = post.codes.get(&address).cloned().flatten();
+                    self.codes.entry(address).or_default().push((index, code));
+                }
+            }
+        }
+        for w in &prediction.widened {
+            if w.access == Access::Read {
+                continue;
+            }
+            match w.scope {
+                Scope::Contract { address } => {
+                    self.clobbered.entry(address).or_default().push((index, ()));
+                }
+                Scope::Family { address, root } => {
+                    self.families.push((index, address, root));
+                    self.origins.extend(&prediction.origins);
+                }
+                Scope::Unknown => {}
+            }
+        }
+    }
+
+    /// Notes the sender's nonce after its transaction `index`.
+    pub(crate) fn bump_nonce(&mut self, index: usize, sender: Address, nonce: u64) {
+        self.nonces
+            .entry(sender)
+            .or_default()
+            .push((index, Some(nonce + 1)));
+    }
+}
+
+impl<S: StateView> View<'_, '_, S> {
     /// Whether `location` may differ from the pre-block state.
     fn changed(&self, location: &Location) -> bool {
+        let o = self.overlay;
         match location {
             Location::Storage { address, slot } => {
-                self.storage.contains_key(&(*address, *slot)) || self.slot_clobbered(address, slot)
+                any_before(o.storage.get(&(*address, *slot)), self.before)
+                    || self.slot_clobbered(address, slot)
             }
-            Location::Balance { address } => self.balances.contains(address),
-            Location::Nonce { address } => self.nonces.contains_key(address),
-            Location::Code { address } => self.codes.contains_key(address),
+            Location::Balance { address } => any_before(o.balances.get(address), self.before),
+            Location::Nonce { address } => any_before(o.nonces.get(address), self.before),
+            Location::Code { address } => any_before(o.codes.get(address), self.before),
         }
     }
 
     fn slot_clobbered(&self, address: &Address, slot: &U256) -> bool {
-        self.clobbered.contains(address)
-            || self
-                .families
-                .iter()
-                .any(|(a, root)| a == address && self.origins.derives_from(*slot, *root))
+        let o = self.overlay;
+        any_before(o.clobbered.get(address), self.before)
+            || o.families.iter().any(|(i, a, root)| {
+                *i < self.before && a == address && o.origins.derives_from(*slot, *root)
+            })
     }
 
     /// Whether a prediction relied on a value that earlier transactions changed (to another or
     /// an unknown value).
     pub(crate) fn stale(&self, post: &Post) -> bool {
-        if self.storage.is_empty()
-            && self.clobbered.is_empty()
-            && self.families.is_empty()
-            && self.balances.is_empty()
-            && self.codes.is_empty()
-            && self.nonces.is_empty()
-        {
-            return false;
-        }
         post.seen
             .iter()
             .any(|(location, seen)| self.changed(location) && self.value(location) != Some(*seen))
@@ -91,119 +193,54 @@ impl<'a, S: StateView> Overlay<'a, S> {
         }
     }
 
-    /// Adds the changes of one more transaction.
-    pub(crate) fn apply(&mut self, prediction: &AccessPrediction, post: &Post) {
-        for (location, access) in prediction.exact.iter() {
-            if access == Access::Read {
-                continue;
-            }
-            match location {
-                Location::Storage { address, slot } => {
-                    let value = match post.storage.get(&(address, slot)) {
-                        Some((Some(values), unchanged)) => {
-                            let mut values = values.clone();
-                            if *unchanged {
-                                match self.alternatives(&address, &slot) {
-                                    Some(before) => {
-                                        for v in before {
-                                            if !values.contains(&v) {
-                                                values.push(v);
-                                            }
-                                        }
-                                    }
-                                    None => values.clear(),
-                                }
-                            }
-                            (!values.is_empty()).then_some(values)
-                        }
-                        _ => None,
-                    };
-                    self.storage.insert((address, slot), value);
-                }
-                Location::Balance { address } => {
-                    self.balances.insert(address);
-                }
-                Location::Nonce { address } => {
-                    let nonce = post.nonces.get(&address).copied().flatten();
-                    self.nonces.insert(address, nonce);
-                }
-                Location::Code { address } => {
-                    let code = post.codes.get(&address).cloned().flatten();
-                    self.codes.insert(address, code);
-                }
-            }
-        }
-        for w in &prediction.widened {
-            if w.access == Access::Read {
-                continue;
-            }
-            match w.scope {
-                Scope::Contract { address } => {
-                    self.clobbered.insert(address);
-                }
-                Scope::Family { address, root } => {
-                    self.families.push((address, root));
-                    self.origins.extend(&prediction.origins);
-                }
-                Scope::Unknown => {}
-            }
-        }
-    }
-
-    /// Notes the sender's nonce after its transaction.
-    pub(crate) fn bump_nonce(&mut self, sender: Address, nonce: u64) {
-        self.nonces.insert(sender, Some(nonce + 1));
-    }
-}
-
-impl<S: StateView> Overlay<'_, S> {
     /// Every value a slot may hold at this point of the block (`None`: unknown).
     fn alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
-        if let Some(value) = self.storage.get(&(*address, *slot)) {
+        let o = self.overlay;
+        if let Some(value) = latest(o.storage.get(&(*address, *slot)), self.before) {
             return value.clone();
         }
         if self.slot_clobbered(address, slot) {
             return None;
         }
-        self.base.storage(address, slot).map(|v| vec![v])
+        o.base.storage(address, slot).map(|v| vec![v])
     }
 }
 
-impl<S: StateView> StateView for Overlay<'_, S> {
-    fn storage_alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
-        self.alternatives(address, slot).filter(|v| v.len() > 1)
-    }
-
+impl<S: StateView> StateView for View<'_, '_, S> {
     fn exists(&self, address: &Address) -> Option<bool> {
-        if self.codes.contains_key(address) || self.balances.contains(address) {
+        let o = self.overlay;
+        if any_before(o.codes.get(address), self.before)
+            || any_before(o.balances.get(address), self.before)
+        {
             return None;
         }
-        self.base.exists(address)
+        o.base.exists(address)
     }
 
     fn code(&self, address: &Address) -> Option<Arc<ContractCode>> {
-        match self.codes.get(address) {
+        match latest(self.overlay.codes.get(address), self.before) {
             Some(code) => code.clone(),
-            None => self.base.code(address),
+            None => self.overlay.base.code(address),
         }
     }
 
     fn balance(&self, address: &Address) -> Option<U256> {
-        if self.balances.contains(address) {
+        if any_before(self.overlay.balances.get(address), self.before) {
             return None;
         }
-        self.base.balance(address)
+        self.overlay.base.balance(address)
     }
 
     fn nonce(&self, address: &Address) -> Option<u64> {
-        match self.nonces.get(address) {
+        match latest(self.overlay.nonces.get(address), self.before) {
             Some(nonce) => *nonce,
-            None => self.base.nonce(address),
+            None => self.overlay.base.nonce(address),
         }
     }
 
     fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
-        if let Some(value) = self.storage.get(&(*address, *slot)) {
+        let o = self.overlay;
+        if let Some(value) = latest(o.storage.get(&(*address, *slot)), self.before) {
             return match value.as_deref() {
                 Some([v]) => Some(*v),
                 _ => None,
@@ -212,6 +249,10 @@ impl<S: StateView> StateView for Overlay<'_, S> {
         if self.slot_clobbered(address, slot) {
             return None;
         }
-        self.base.storage(address, slot)
+        o.base.storage(address, slot)
+    }
+
+    fn storage_alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
+        self.alternatives(address, slot).filter(|v| v.len() > 1)
     }
 }

@@ -26,13 +26,15 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
         .par_iter()
         .map(|tx| predict(tx, &env, &state, limits))
         .collect();
+    // Then, in block order, again each one that relied on a value an earlier one changed.
     let mut overlay = Overlay::new(&state);
-    for (tx, result) in txs.iter().zip(results.iter_mut()) {
-        if overlay.stale(&result.1) {
-            *result = predict(tx, &env, &overlay, limits);
+    for (j, (tx, result)) in txs.iter().zip(results.iter_mut()).enumerate() {
+        let view = overlay.view(j);
+        if view.stale(&result.1) {
+            *result = predict(tx, &env, &view, limits);
         }
-        overlay.apply(&result.0, &result.1);
-        overlay.bump_nonce(tx.inner.signer(), tx.nonce());
+        overlay.apply(j, &result.0, &result.1);
+        overlay.bump_nonce(j, tx.inner.signer(), tx.nonce());
     }
     results.into_iter().map(|(p, _)| p).collect()
 }
