@@ -3,6 +3,7 @@
 mod analyze;
 mod bal;
 mod blocks;
+mod execute;
 mod fetch;
 mod verify;
 
@@ -29,6 +30,9 @@ enum Command {
     /// The block's EIP-7928 block access list from executing it (JSON with its RLP and hash);
     /// with --predicted, the list the predictions give and how it compares.
     Bal(bal::BalArgs),
+    /// Execute blocks sequentially and in parallel, check that the results are identical and
+    /// time both.
+    Execute(execute::ExecuteArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Fetch(args) => fetch::run(&args),
         Command::Bal(args) => bal::run(&args),
+        Command::Execute(args) => execute::run(&args),
     };
     match result {
         Ok(code) => code,

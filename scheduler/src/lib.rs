@@ -18,6 +18,8 @@ pub mod quality;
 pub mod record;
 /// Schedule reports: explanations and renderings.
 pub mod report;
+/// The parallel runtime: speculative execution, validation, ordered commit.
+pub mod runtime;
 /// Simulated makespans on k workers.
 pub mod simulate;
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use context::BlockContext;
 pub use db::{DbError, InMemoryDb, PreStateDb};
 pub use env::{PreparedTx, evm_env, prepare_txs};
 pub use error::ExecError;
-pub use post::{AccountChange, AccountState, PostState, PostStateBuilder};
+pub use post::{AccountChange, AccountState, PostState, PostStateBuilder, Touched};
 pub use receipts::{TxReceipt, block_bloom, receipts_root};
 pub use spec::{ChainRules, MAINNET_CHAIN_ID, chain_id, fork_from_shape, up_to};
 

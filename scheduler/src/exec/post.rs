@@ -40,11 +40,16 @@ pub struct PostState {
     pub accounts: BTreeMap<Address, AccountChange>,
 }
 
+/// What the commits so far left in one account (absolute values, not yet compared with the
+/// pre-state).
 #[derive(Clone, Debug, Default)]
-struct Touched {
-    account: Option<AccountState>,
-    storage_cleared: bool,
-    storage: HashMap<U256, U256>,
+pub struct Touched {
+    /// The account now, `None` when it does not exist.
+    pub account: Option<AccountState>,
+    /// Its storage was wiped at some point: slots not in `storage` are zero.
+    pub storage_cleared: bool,
+    /// Slots written, with their current values.
+    pub storage: HashMap<U256, U256>,
 }
 
 /// Accumulates committed revm state changes, in commit order, into a [`PostState`].
@@ -58,6 +63,11 @@ pub struct PostStateBuilder {
 }
 
 impl PostStateBuilder {
+    /// What the commits so far left in `address`, if any touched it.
+    pub fn get(&self, address: &Address) -> Option<&Touched> {
+        self.touched.get(address)
+    }
+
     /// Records one commit.
     pub fn apply<'a>(&mut self, changes: impl IntoIterator<Item = (&'a Address, &'a Account)>) {
         for (address, account) in changes {

@@ -1,0 +1,249 @@
+//! `lanes execute`: sequential and parallel execution of the same blocks in one process,
+//! interleaved after a warm-up, medians of several runs.
+
+use crate::blocks::find_block_dirs;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lanes_analyzer::{AccessPrediction, BlockInput, Limits, analyze_block};
+use lanes_scheduler::exec::{BlockContext, BlockOutcome, check_header, execute_context};
+use lanes_scheduler::graph::ConflictGraph;
+use lanes_scheduler::runtime::{ParallelOutcome, RuntimeOptions, execute_parallel};
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Arguments of `lanes execute`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExecuteArgs {
+    /// Block directories, or directories holding block directories (searched recursively).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Worker threads of the parallel runtime.
+    #[arg(long, short, default_value_t = 2)]
+    threads: usize,
+    /// Timed runs per block and mode (the median is reported), after one warm-up run.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Blocks with fewer transactions run sequentially in the parallel mode.
+    #[arg(long, default_value_t = RuntimeOptions::default().min_parallel_txs)]
+    min_txs: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One block's measurements.
+#[derive(Debug, Serialize)]
+pub(crate) struct BlockTiming {
+    pub(crate) block: u64,
+    pub(crate) identical: bool,
+    pub(crate) header_ok: bool,
+    pub(crate) sequential_ms: f64,
+    pub(crate) parallel_ms: f64,
+    pub(crate) analysis_ms: f64,
+    pub(crate) speedup: f64,
+    pub(crate) reexecuted: usize,
+    #[serde(skip)]
+    pub(crate) txs: usize,
+    #[serde(skip)]
+    pub(crate) gas: u64,
+    #[serde(skip)]
+    pub(crate) waves: usize,
+    #[serde(skip)]
+    pub(crate) mispredicted: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    blocks: usize,
+    identical: usize,
+    header_ok: usize,
+    speedup_mean: f64,
+    speedup_median: f64,
+    speedup_min: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    summary: Summary,
+    blocks: Vec<BlockTiming>,
+}
+
+pub(crate) fn run(args: &ExecuteArgs) -> anyhow::Result<ExitCode> {
+    let dirs = find_block_dirs(&args.dirs)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.max(1))
+        .build()
+        .context("building the worker pool")?;
+    let options = RuntimeOptions {
+        min_parallel_txs: args.min_txs,
+    };
+    let bar = progress(dirs.len());
+    let mut blocks = Vec::with_capacity(dirs.len());
+    for dir in &dirs {
+        let input = BlockInput::load(dir)?;
+        blocks.push(
+            measure(&input, &pool, options, args.runs)
+                .with_context(|| format!("{}", dir.display()))?,
+        );
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let report = Report {
+        summary: summarize(&blocks),
+        blocks,
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        print_table(&mut out, &report)?;
+    }
+    out.flush()?;
+    let all_good = report.summary.identical == report.summary.blocks
+        && report.summary.header_ok == report.summary.blocks;
+    Ok(if all_good {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Analyses, plans and times one block: a warm-up of each mode, then `runs` interleaved runs.
+pub(crate) fn measure(
+    input: &BlockInput,
+    pool: &rayon::ThreadPool,
+    options: RuntimeOptions,
+    runs: usize,
+) -> anyhow::Result<BlockTiming> {
+    let ctx = BlockContext::new(input)?;
+    let start = Instant::now();
+    let predictions: Vec<AccessPrediction> =
+        pool.install(|| analyze_block(input, &Limits::default()));
+    let graph = ConflictGraph::build(&predictions);
+    let analysis_ms = ms(start);
+    let sequential = || execute_context(input, &ctx);
+    let parallel = || pool.install(|| execute_parallel(input, &ctx, &predictions, &graph, options));
+    let reference: BlockOutcome = sequential()?;
+    let first: ParallelOutcome = parallel()?;
+    let (mut seq_ms, mut par_ms) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        std::hint::black_box(sequential()?);
+        seq_ms.push(ms(start));
+        let start = Instant::now();
+        std::hint::black_box(parallel()?);
+        par_ms.push(ms(start));
+    }
+    let (sequential_ms, parallel_ms) = (median(&mut seq_ms), median(&mut par_ms));
+    Ok(BlockTiming {
+        block: input.number(),
+        identical: first.outcome == reference,
+        header_ok: check_header(input, &first.outcome).ok(),
+        sequential_ms,
+        parallel_ms,
+        analysis_ms,
+        speedup: sequential_ms / parallel_ms.max(1e-9),
+        reexecuted: first.reexecuted.len(),
+        txs: ctx.len(),
+        gas: reference.gas_used,
+        waves: first.waves,
+        mispredicted: first.mispredicted.len(),
+    })
+}
+
+fn ms(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The median (mean of the middle two for an even count); 0 for none.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        f64::midpoint(values[mid - 1], values[mid])
+    } else {
+        values[mid]
+    }
+}
+
+fn summarize(blocks: &[BlockTiming]) -> Summary {
+    let mut speedups: Vec<f64> = blocks.iter().map(|b| b.speedup).collect();
+    Summary {
+        blocks: blocks.len(),
+        identical: blocks.iter().filter(|b| b.identical).count(),
+        header_ok: blocks.iter().filter(|b| b.header_ok).count(),
+        speedup_mean: if speedups.is_empty() {
+            0.0
+        } else {
+            speedups.iter().sum::<f64>() / speedups.len() as f64
+        },
+        speedup_min: speedups
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            .min(f64::MAX),
+        speedup_median: median(&mut speedups),
+    }
+}
+
+pub(crate) fn progress(len: usize) -> ProgressBar {
+    if len > 1 && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("[{bar:40}] {pos}/{len} {elapsed}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+fn print_table(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:>10} {:>5} {:>10} {:>9} {:>9} {:>9} {:>7} {:>5} {:>6} {:>6} {:>9} {:>6}",
+        "block",
+        "txs",
+        "gas",
+        "seq_ms",
+        "par_ms",
+        "anal_ms",
+        "speedup",
+        "waves",
+        "reexec",
+        "mispr",
+        "identical",
+        "header"
+    )?;
+    for b in &report.blocks {
+        writeln!(
+            out,
+            "{:>10} {:>5} {:>10} {:>9.2} {:>9.2} {:>9.2} {:>7.2} {:>5} {:>6} {:>6} {:>9} {:>6}",
+            b.block,
+            b.txs,
+            b.gas,
+            b.sequential_ms,
+            b.parallel_ms,
+            b.analysis_ms,
+            b.speedup,
+            b.waves,
+            b.reexecuted,
+            b.mispredicted,
+            b.identical,
+            b.header_ok
+        )?;
+    }
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{} blocks, {} identical, {} header ok; speedup mean {:.2} median {:.2} min {:.2}",
+        s.blocks, s.identical, s.header_ok, s.speedup_mean, s.speedup_median, s.speedup_min
+    )
+}

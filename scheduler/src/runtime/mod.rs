@@ -1,0 +1,337 @@
+//! The parallel runtime (DESIGN.md, "Runtime" and "Beneficiary"): executes a block's batches on
+//! the current rayon pool and returns exactly what sequential execution returns.
+//!
+//! What it does, per batch, in block order of batches:
+//! 1. every transaction of the batch runs on a worker against the state committed so far (one
+//!    shared, read-only [`CommittedState`]), recorded by the [`Recorder`];
+//! 2. the committer walks the batch in block order and validates each transaction: what it
+//!    really read (and wrote) must not have been written or incremented by a transaction
+//!    committed since the batch began. A valid transaction is committed with its balance
+//!    changes as deltas, so fees to the beneficiary and credits it never read back commute with
+//!    earlier ones; an invalid one (or one that failed against the stale snapshot) is executed
+//!    again, right there, against the committed state, and committed exactly;
+//! 3. whether the prediction covered the real accesses is reported per transaction; a wrong
+//!    prediction costs a re-execution only when it really invalidated the transaction.
+//!
+//! What it does not do (yet): start the next batch before the current one is committed, or
+//! re-execute speculatively in parallel; re-executions run on the committing thread.
+
+mod state;
+
+pub use state::{CommittedState, Exclusive};
+
+use crate::exec::{BlockContext, BlockOutcome, ExecError, TxReceipt, execute_context};
+use crate::graph::ConflictGraph;
+use crate::record::{ActualAccess, Recorder};
+use alloy_primitives::map::HashMap;
+use lanes_analyzer::{AccessPrediction, BlockInput, Location};
+use rayon::prelude::*;
+use revm::context_interface::result::ResultAndState;
+use revm::state::EvmState;
+use serde::Serialize;
+
+/// Blocks with fewer transactions than this run sequentially: below it, the parallel
+/// machinery (recording, validation, thread hand-off) costs more than it can save.
+pub const DEFAULT_MIN_PARALLEL_TXS: usize = 8;
+
+/// How the runtime runs.
+#[derive(Clone, Copy, Debug)]
+pub struct RuntimeOptions {
+    /// Blocks with fewer transactions run sequentially.
+    pub min_parallel_txs: usize,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            min_parallel_txs: DEFAULT_MIN_PARALLEL_TXS,
+        }
+    }
+}
+
+/// Why a transaction was executed a second time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reexecution {
+    /// The transaction.
+    pub tx: usize,
+    /// Locations it read that an earlier transaction of its batch had changed (empty when
+    /// it failed against the snapshot instead).
+    pub conflicts: Vec<Location>,
+    /// revm's error from the speculative run, if it failed.
+    pub failed: Option<String>,
+}
+
+/// The parallel result and how it was reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParallelOutcome {
+    /// Receipts and post-state, identical to [`crate::exec::execute_sequential`]'s.
+    pub outcome: BlockOutcome,
+    /// Parallel waves executed (0 when the block ran sequentially); transactions that ran alone
+    /// on the committing thread are not counted.
+    pub waves: usize,
+    /// Transactions executed again, in block order.
+    pub reexecuted: Vec<Reexecution>,
+    /// Transactions whose real accesses the prediction did not cover.
+    pub mispredicted: Vec<usize>,
+    /// True when the block was below the threshold and ran sequentially.
+    pub sequential: bool,
+}
+
+/// Executes the block on the current rayon pool ([`execute_planned`]), or sequentially when it
+/// is below the threshold of `options`.
+pub fn execute_parallel(
+    input: &BlockInput,
+    ctx: &BlockContext,
+    predictions: &[AccessPrediction],
+    graph: &ConflictGraph,
+    options: RuntimeOptions,
+) -> Result<ParallelOutcome, ExecError> {
+    if ctx.len() < options.min_parallel_txs {
+        return Ok(ParallelOutcome {
+            outcome: execute_context(input, ctx)?,
+            waves: 0,
+            reexecuted: Vec::new(),
+            mispredicted: Vec::new(),
+            sequential: true,
+        });
+    }
+    execute_planned(input, ctx, predictions, graph)
+}
+
+/// Executes the block (see the module documentation). `predictions` has one entry per
+/// transaction and `graph` is a conflict graph over them (normally built from them): a
+/// transaction is executed speculatively once its predecessors in `graph` are committed. Any
+/// predictions and any graph give the sequential result; good ones give fewer re-executions.
+pub fn execute_planned(
+    input: &BlockInput,
+    ctx: &BlockContext,
+    predictions: &[AccessPrediction],
+    graph: &ConflictGraph,
+) -> Result<ParallelOutcome, ExecError> {
+    let n = ctx.len();
+    // A transaction is ready once its latest predecessor is committed (commits are a prefix).
+    let ready_after: Vec<usize> = (0..n)
+        .map(|j| {
+            graph
+                .predecessors(j)
+                .into_iter()
+                .filter(|&i| i < j)
+                .max()
+                .map_or(0, |i| i + 1)
+        })
+        .collect();
+    let mut state = CommittedState::new(input);
+    ctx.pre_block(&mut Exclusive(&mut state))?;
+    let mut committer = Committer {
+        ctx,
+        predictions,
+        state,
+        last_writer: HashMap::default(),
+        receipts: Vec::with_capacity(n),
+        reexecuted: Vec::new(),
+        mispredicted: Vec::new(),
+        cumulative: 0,
+    };
+    let mut speculative: Vec<Option<Speculative>> = (0..n).map(|_| None).collect();
+    let mut waves = 0;
+    let mut k = 0;
+    while k < n {
+        // A wave: every transaction not yet run whose predecessors are all committed, against
+        // the committed prefix 0..k. Transaction k is always among them.
+        let ready: Vec<usize> = (k..n)
+            .filter(|&j| speculative[j].is_none() && ready_after[j] <= k)
+            .collect();
+        if ready.len() <= 1 {
+            // Alone: run it on the committing thread, on the committed state.
+            let recorded = run_recorded(ctx, &committer.state, k)?;
+            committer.state.commit_exact(&recorded.outcome.state);
+            committer.finish(k, &recorded)?;
+            k += 1;
+            continue;
+        }
+        waves += 1;
+        let shared = &committer.state;
+        let results: Vec<(usize, Result<Recorded, ExecError>)> = ready
+            .par_iter()
+            .map(|&j| (j, run_recorded(ctx, shared, j)))
+            .collect();
+        for (j, result) in results {
+            speculative[j] = Some(Speculative {
+                result,
+                snapshot: k,
+            });
+        }
+        // Commit in block order as far as transactions have run.
+        while let Some(Speculative { result, snapshot }) =
+            speculative.get_mut(k).and_then(Option::take)
+        {
+            committer.commit(k, result, snapshot)?;
+            k += 1;
+        }
+    }
+    ctx.post_block(&mut Exclusive(&mut committer.state))?;
+    Ok(ParallelOutcome {
+        outcome: BlockOutcome::new(ctx.spec(), committer.receipts, committer.state.post_state()),
+        waves,
+        reexecuted: committer.reexecuted,
+        mispredicted: committer.mispredicted,
+        sequential: false,
+    })
+}
+
+/// The committing side: the canonical state and what the block has produced so far.
+struct Committer<'c, 'a> {
+    ctx: &'c BlockContext,
+    predictions: &'c [AccessPrediction],
+    state: CommittedState<'a>,
+    /// The last transaction that wrote or incremented each location.
+    last_writer: HashMap<Location, usize>,
+    receipts: Vec<TxReceipt>,
+    reexecuted: Vec<Reexecution>,
+    mispredicted: Vec<usize>,
+    cumulative: u64,
+}
+
+impl Committer<'_, '_> {
+    /// Validates and commits transaction `k`'s speculative run against prefix `snapshot`, or
+    /// runs it again when a transaction in `snapshot..k` changed what it read.
+    fn commit(
+        &mut self,
+        k: usize,
+        result: Result<Recorded, ExecError>,
+        snapshot: usize,
+    ) -> Result<(), ExecError> {
+        let ctx = self.ctx;
+        let recorded = match result {
+            Ok(recorded) => {
+                let sender = ctx.tx(k)?.env.caller;
+                let conflicts = stale_reads(&recorded.actual, sender, &self.last_writer, snapshot);
+                if conflicts.is_empty() {
+                    commit_speculative(ctx, &mut self.state, k, recorded)?
+                } else {
+                    self.reexecuted.push(Reexecution {
+                        tx: k,
+                        conflicts,
+                        failed: None,
+                    });
+                    rerun(ctx, &mut self.state, k)?
+                }
+            }
+            Err(err) => {
+                self.reexecuted.push(Reexecution {
+                    tx: k,
+                    conflicts: Vec::new(),
+                    failed: Some(err.to_string()),
+                });
+                rerun(ctx, &mut self.state, k)?
+            }
+        };
+        self.finish(k, &recorded)
+    }
+
+    /// Book-keeping after transaction `k` is committed: receipt, writers, prediction check.
+    fn finish(&mut self, k: usize, recorded: &Recorded) -> Result<(), ExecError> {
+        self.ctx.check_block_gas(k, self.cumulative)?;
+        if self
+            .predictions
+            .get(k)
+            .is_none_or(|p| !recorded.actual.covered_by(p))
+        {
+            self.mispredicted.push(k);
+        }
+        let actual = &recorded.actual.set;
+        for location in actual.writes.iter().chain(&actual.increments) {
+            self.last_writer.insert(*location, k);
+        }
+        self.cumulative += recorded.outcome.result.tx_gas_used();
+        self.receipts.push(
+            self.ctx
+                .receipt(k, &recorded.outcome.result, self.cumulative),
+        );
+        Ok(())
+    }
+}
+
+/// A speculative execution and the committed prefix it ran against.
+struct Speculative {
+    result: Result<Recorded, ExecError>,
+    snapshot: usize,
+}
+
+/// Commits a validated speculative execution (balance changes as deltas).
+fn commit_speculative(
+    ctx: &BlockContext,
+    state: &mut CommittedState<'_>,
+    index: usize,
+    recorded: Recorded,
+) -> Result<Recorded, ExecError> {
+    let Recorded { outcome, actual } = recorded;
+    let ResultAndState {
+        result,
+        state: changes,
+    } = outcome;
+    state
+        .commit_rebased(changes)
+        .map_err(|e| ExecError::State {
+            block: ctx.number,
+            index,
+            hash: ctx.txs[index].hash,
+            message: e.to_string(),
+        })?;
+    Ok(Recorded {
+        outcome: ResultAndState {
+            result,
+            state: EvmState::default(),
+        },
+        actual,
+    })
+}
+
+/// A transaction's result with its recorded accesses.
+struct Recorded {
+    outcome: ResultAndState,
+    actual: ActualAccess,
+}
+
+fn run_recorded(
+    ctx: &BlockContext,
+    state: &CommittedState<'_>,
+    index: usize,
+) -> Result<Recorded, ExecError> {
+    let mut recorder = Recorder::new();
+    let outcome = ctx.transact(index, state.reader(), &mut recorder)?;
+    let actual = recorder.finish(&outcome.state);
+    Ok(Recorded { outcome, actual })
+}
+
+/// Executes transaction `index` again against the committed state and commits it.
+fn rerun(
+    ctx: &BlockContext,
+    state: &mut CommittedState<'_>,
+    index: usize,
+) -> Result<Recorded, ExecError> {
+    let recorded = run_recorded(ctx, state, index)?;
+    state.commit_exact(&recorded.outcome.state);
+    Ok(recorded)
+}
+
+/// The locations `actual` read or wrote that a transaction committed after its snapshot
+/// (index `snapshot` or later) wrote or incremented. The sender's code counts as read: EIP-3607
+/// and EIP-7702 depend on it.
+fn stale_reads(
+    actual: &ActualAccess,
+    sender: alloy_primitives::Address,
+    last_writer: &HashMap<Location, usize>,
+    snapshot: usize,
+) -> Vec<Location> {
+    let sender_code = Location::code(sender);
+    actual
+        .set
+        .reads
+        .iter()
+        .chain(&actual.set.writes)
+        .chain(std::iter::once(&sender_code))
+        .filter(|l| last_writer.get(*l).is_some_and(|&w| w >= snapshot))
+        .copied()
+        .collect()
+}

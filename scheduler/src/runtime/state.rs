@@ -1,0 +1,171 @@
+//! The runtime's canonical state: the pre-state plus everything committed so far, readable by
+//! many workers at once and written only by the committer.
+
+use crate::exec::{DbError, PostState, PostStateBuilder, PreStateDb};
+use alloy_primitives::{Address, B256, U256, map::AddressMap, map::B256Map};
+use lanes_analyzer::BlockInput;
+use revm::bytecode::Bytecode;
+use revm::database_interface::WrapDatabaseRef;
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::{Account, AccountInfo, EvmState};
+use revm::{Database, DatabaseCommit, DatabaseRef};
+
+/// Pre-state plus committed changes. `&CommittedState` is a `DatabaseRef` that rayon workers
+/// share during a batch; commits happen between executions, in block order.
+#[derive(Debug)]
+pub struct CommittedState<'a> {
+    base: PreStateDb<'a>,
+    committed: PostStateBuilder,
+    codes: B256Map<Bytecode>,
+}
+
+impl<'a> CommittedState<'a> {
+    /// The block's pre-state, nothing committed.
+    pub fn new(input: &'a BlockInput) -> Self {
+        Self {
+            base: PreStateDb::new(input),
+            committed: PostStateBuilder::default(),
+            codes: B256Map::default(),
+        }
+    }
+
+    /// A `revm::Database` reading this state (for one transaction on one worker).
+    pub fn reader(&self) -> WrapDatabaseRef<&Self> {
+        WrapDatabaseRef(self)
+    }
+
+    /// Every account the commits changed, compared with the pre-state.
+    pub fn post_state(&self) -> PostState {
+        self.committed.finish(self.base.prestate())
+    }
+
+    /// Commits a transaction's state as revm returned it (its original values are this
+    /// state's current values: sequential execution, system calls, re-executions).
+    pub fn commit_exact(&mut self, state: &EvmState) {
+        self.remember_code(state);
+        self.committed.apply(state);
+    }
+
+    /// Commits a transaction executed against an older snapshot, whose reads nobody has
+    /// written since (validated): balance changes are applied as deltas (so fee payments and
+    /// other credits commute with earlier credits), and fields it did not change keep their
+    /// current values.
+    pub fn commit_rebased(&mut self, state: EvmState) -> Result<(), DbError> {
+        let mut rebased: AddressMap<Account> = AddressMap::default();
+        for (address, mut account) in state {
+            if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
+                // Created and destroyed accounts are written whole (both read the account).
+                rebased.insert(address, account);
+                continue;
+            }
+            let current = self.basic_ref(address)?.unwrap_or_default();
+            let original = account.original_info();
+            let info = &mut account.info;
+            info.balance = current
+                .balance
+                .wrapping_add(info.balance)
+                .wrapping_sub(original.balance);
+            if info.nonce == original.nonce {
+                info.nonce = current.nonce;
+            }
+            if info.code_hash == original.code_hash {
+                info.code_hash = current.code_hash;
+                info.code = current.code;
+            }
+            rebased.insert(address, account);
+        }
+        self.remember_code(&rebased);
+        self.committed.apply(&rebased);
+        Ok(())
+    }
+
+    fn remember_code(&mut self, state: &EvmState) {
+        for account in state.values() {
+            let info = &account.info;
+            if info.code_hash != KECCAK_EMPTY
+                && let Some(code) = &info.code
+            {
+                self.codes
+                    .entry(info.code_hash)
+                    .or_insert_with(|| code.clone());
+            }
+        }
+    }
+
+    fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
+        match self.codes.get(&hash) {
+            Some(code) => Ok(code.clone()),
+            None => self.base.code_by_hash_ref(hash),
+        }
+    }
+}
+
+impl DatabaseRef for CommittedState<'_> {
+    type Error = DbError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        let Some(touched) = self.committed.get(&address) else {
+            return self.base.basic_ref(address);
+        };
+        let Some(account) = touched.account else {
+            return Ok(None);
+        };
+        let code = self.code_of(account.code_hash)?;
+        Ok(Some(AccountInfo::new(
+            account.balance,
+            account.nonce,
+            account.code_hash,
+            code,
+        )))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.code_of(code_hash)
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
+        match self.committed.get(&address) {
+            Some(touched) => match touched.storage.get(&index) {
+                Some(value) => Ok(*value),
+                None if touched.storage_cleared => Ok(U256::ZERO),
+                None => self.base.storage_ref(address, index),
+            },
+            None => self.base.storage_ref(address, index),
+        }
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
+        self.base.block_hash_ref(number)
+    }
+}
+
+/// `&mut CommittedState` as a `revm::Database` + `DatabaseCommit`, for the system calls and
+/// post-block changes, which run alone.
+#[derive(Debug)]
+pub struct Exclusive<'s, 'a>(pub &'s mut CommittedState<'a>);
+
+impl Database for Exclusive<'_, '_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        self.0.basic_ref(address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.0.code_by_hash_ref(code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        self.0.storage_ref(address, index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        self.0.block_hash_ref(number)
+    }
+}
+
+impl DatabaseCommit for Exclusive<'_, '_> {
+    fn commit(&mut self, changes: AddressMap<Account>) {
+        self.0.commit_exact(&changes);
+    }
+}
