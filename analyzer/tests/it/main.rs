@@ -6,5 +6,6 @@ mod block;
 mod calls;
 mod common;
 mod mainnet;
+mod solidity;
 mod storage;
 mod transfers;
