@@ -10,6 +10,23 @@ impl Recorder {
     /// post-transaction state revm returned for it (`ResultAndState::state`), whose original
     /// values are the values at the start of the transaction.
     pub fn finish(&self, state: &EvmState) -> ActualAccess {
+        ActualAccess {
+            set: self.access_set(state),
+            origins: self.origins.clone(),
+            beneficiary: self.tx.map(|t| t.beneficiary),
+        }
+    }
+
+    /// [`Self::finish`] without copying the slot origins.
+    pub fn into_actual(self, state: &EvmState) -> ActualAccess {
+        ActualAccess {
+            set: self.access_set(state),
+            beneficiary: self.tx.map(|t| t.beneficiary),
+            origins: self.origins,
+        }
+    }
+
+    fn access_set(&self, state: &EvmState) -> AccessSet {
         let mut set = AccessSet::default();
         for &(address, slot) in &self.storage_reads {
             set.insert(Location::storage(address, slot), Access::Read);
@@ -35,11 +52,7 @@ impl Recorder {
         for (&address, account) in state {
             account_changes(&mut set, address, account, spurious_dragon);
         }
-        ActualAccess {
-            set,
-            origins: self.origins.clone(),
-            beneficiary: self.tx.map(|t| t.beneficiary),
-        }
+        set
     }
 }
 

@@ -113,7 +113,12 @@ impl World {
             .build()
             .unwrap();
         let out = evm.inspect_tx(tx).unwrap();
-        (evm.inspector.finish(&out.state), out.result)
+        let actual = evm.inspector.finish(&out.state);
+        assert_eq!(
+            std::mem::take(&mut evm.inspector).into_actual(&out.state),
+            actual
+        );
+        (actual, out.result)
     }
 
     fn run_keys(self, to: Address) -> (ActualAccess, BTreeMap<U256, U256>) {
