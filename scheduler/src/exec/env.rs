@@ -1,9 +1,9 @@
 //! The block environment and the transaction environments revm executes.
 
 use super::spec::ChainRules;
-use alloy_consensus::{BlockHeader, Typed2718};
+use alloy_consensus::{BlockHeader, Transaction as _, Typed2718};
 use alloy_evm::{EvmEnv, FromRecoveredTx};
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use lanes_analyzer::BlockInput;
 use revm::context::TxEnv;
 
@@ -27,6 +27,9 @@ pub struct PreparedTx {
     pub hash: B256,
     /// The EIP-2718 type byte.
     pub tx_type: u8,
+    /// EIP-7702 authorities (signers of valid-looking authorizations), whose nonce, code and
+    /// existence the transaction depends on.
+    pub authorities: Vec<Address>,
 }
 
 /// Converts the block's transactions with alloy-evm's `FromRecoveredTx`.
@@ -38,6 +41,13 @@ pub fn prepare_txs(input: &BlockInput) -> Vec<PreparedTx> {
             env: TxEnv::from_recovered_tx(tx.inner.inner(), tx.inner.signer()),
             hash: *tx.inner.tx_hash(),
             tx_type: tx.inner.ty(),
+            authorities: tx
+                .inner
+                .authorization_list()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|auth| auth.recover_authority().ok())
+                .collect(),
         })
         .collect()
 }

@@ -20,7 +20,7 @@ mod state;
 
 pub use state::{CommittedState, Exclusive};
 
-use crate::exec::{BlockContext, BlockOutcome, ExecError, TxReceipt, execute_context};
+use crate::exec::{BlockContext, BlockOutcome, ExecError, PreparedTx, TxReceipt, execute_context};
 use crate::graph::ConflictGraph;
 use crate::record::{ActualAccess, Recorder};
 use alloy_primitives::map::HashMap;
@@ -204,8 +204,8 @@ impl Committer<'_, '_> {
         let ctx = self.ctx;
         let recorded = match result {
             Ok(recorded) => {
-                let sender = ctx.tx(k)?.env.caller;
-                let conflicts = stale_reads(&recorded.actual, sender, &self.last_writer, snapshot);
+                let conflicts =
+                    stale_reads(&recorded.actual, ctx.tx(k)?, &self.last_writer, snapshot);
                 if conflicts.is_empty() {
                     commit_speculative(ctx, &mut self.state, k, recorded)?
                 } else {
@@ -316,22 +316,31 @@ fn rerun(
 }
 
 /// The locations `actual` read or wrote that a transaction committed after its snapshot
-/// (index `snapshot` or later) wrote or incremented. The sender's code counts as read: EIP-3607
-/// and EIP-7702 depend on it.
+/// (index `snapshot` or later) wrote or incremented. Besides the recorded reads, the
+/// transaction depends on its sender's code (EIP-3607, EIP-7702 delegation) and on each
+/// EIP-7702 authority's nonce, code and existence (balance).
 fn stale_reads(
     actual: &ActualAccess,
-    sender: alloy_primitives::Address,
+    tx: &PreparedTx,
     last_writer: &HashMap<Location, usize>,
     snapshot: usize,
 ) -> Vec<Location> {
-    let sender_code = Location::code(sender);
-    actual
+    let implicit = std::iter::once(Location::code(tx.env.caller)).chain(
+        tx.authorities
+            .iter()
+            .flat_map(|&a| [Location::code(a), Location::nonce(a), Location::balance(a)]),
+    );
+    let stale = |l: &Location| last_writer.get(l).is_some_and(|&w| w >= snapshot);
+    let mut conflicts: Vec<Location> = actual
         .set
         .reads
         .iter()
         .chain(&actual.set.writes)
-        .chain(std::iter::once(&sender_code))
-        .filter(|l| last_writer.get(*l).is_some_and(|&w| w >= snapshot))
         .copied()
-        .collect()
+        .chain(implicit)
+        .filter(stale)
+        .collect();
+    conflicts.sort();
+    conflicts.dedup();
+    conflicts
 }
