@@ -329,7 +329,7 @@ impl<S: StateView> Machine<'_, S> {
         if !self.env.spec.is_enabled_in(SpecId::CANCUN) {
             path.access(Location::code(address), Access::Write);
         }
-        Control::Exit(Value::bool(true), ReturnData::Known(Arc::default()))
+        Control::exit(Value::bool(true), ReturnData::Known(Arc::default()))
     }
 }
 

@@ -147,7 +147,7 @@ pub(crate) enum Control {
     /// Go on.
     Continue,
     /// The frame ended: success flag (opaque when unknown) and output.
-    Exit(Value, ReturnData),
+    Exit(Box<(Value, ReturnData)>),
     /// The frame cannot be followed further; widen for what it may still do.
     Cut(Cause),
 }
@@ -283,7 +283,10 @@ impl<'a, S: StateView> Machine<'a, S> {
             }
             match self.step(&mut path) {
                 Control::Continue => {}
-                Control::Exit(success, output) => self.exit_frame(&mut path, success, output),
+                Control::Exit(exit) => {
+                    let (success, output) = *exit;
+                    self.exit_frame(&mut path, success, output);
+                }
                 Control::Cut(cause) => {
                     self.cut_frame(&path, cause);
                     self.exit_frame(&mut path, Value::Opaque, ReturnData::Unknown);

@@ -18,7 +18,12 @@ const STACK_LIMIT: usize = 1024;
 impl Control {
     /// An exceptional halt: the frame reverts with no output.
     pub(crate) fn halt() -> Self {
-        Self::Exit(Value::ZERO, ReturnData::Known(Arc::default()))
+        Self::exit(Value::ZERO, ReturnData::Known(Arc::default()))
+    }
+
+    /// The frame ends with `success` and `output`.
+    pub(crate) fn exit(success: Value, output: ReturnData) -> Self {
+        Self::Exit(Box::new((success, output)))
     }
 }
 
@@ -64,7 +69,7 @@ impl<S: StateView> Machine<'_, S> {
         frame.pc = pc + 1 + push_len(opcode);
         let stack = &mut frame.stack;
         match opcode {
-            op::STOP => return Control::Exit(Value::bool(true), ReturnData::Known(Arc::default())),
+            op::STOP => return Control::exit(Value::bool(true), ReturnData::Known(Arc::default())),
             op::ADD..=op::SIGNEXTEND | op::LT..=op::SAR if inputs == 2 => {
                 let a = pop(stack);
                 let b = pop(stack);
@@ -281,7 +286,7 @@ impl<S: StateView> Machine<'_, S> {
                     Err(cause) => return Control::Cut(cause),
                 };
                 let success = Value::bool(opcode == op::RETURN);
-                return Control::Exit(success, ReturnData::Known(Arc::new(output)));
+                return Control::exit(success, ReturnData::Known(Arc::new(output)));
             }
             op::CALL | op::CALLCODE | op::DELEGATECALL | op::STATICCALL => {
                 return self.call(path, opcode);
@@ -317,6 +322,7 @@ impl<S: StateView> Machine<'_, S> {
     }
 
     /// JUMPI: follows a known condition; forks on an unknown one.
+    #[inline]
     fn jumpi(&mut self, path: &mut Path, pc: usize) -> Control {
         let frame = path.frames.last_mut().expect("a running frame");
         let dest = pop(&mut frame.stack);

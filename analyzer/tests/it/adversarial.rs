@@ -159,11 +159,17 @@ fn seeds() -> Vec<Vec<u8>> {
             "363d3d373d3d3d363d73a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a05af43d82803e903d91602b57fd5bf3"
         )
         .to_vec(),
+        // Real solc output.
+        alloy_primitives::hex::decode(include_str!("../fixtures/Layouts.hex").trim()).unwrap(),
     ]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases by default; a longer run: PROPTEST_CASES=100000 cargo test --release ...
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
 
     /// Random bytecode and calldata: terminates, no panic, bounded time.
     #[test]
@@ -177,7 +183,7 @@ proptest! {
 
     /// Mutated real shapes: the same guarantees.
     #[test]
-    fn mutated_bytecode_terminates(seed in 0usize..2, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+    fn mutated_bytecode_terminates(seed in 0usize..3, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
                                    input in proptest::collection::vec(any::<u8>(), 0..96)) {
         let mut code = seeds()[seed].clone();
         for (at, byte) in flips {
