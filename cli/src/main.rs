@@ -2,6 +2,7 @@
 
 mod analyze;
 mod bal;
+mod bench;
 mod blocks;
 mod execute;
 mod fetch;
@@ -33,6 +34,9 @@ enum Command {
     /// Execute blocks sequentially and in parallel, check that the results are identical and
     /// time both.
     Execute(execute::ExecuteArgs),
+    /// Time sequential execution, analysis and parallel execution over block directories or a
+    /// generated workload (--workload raw|erc20|amm|mixed).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => fetch::run(&args),
         Command::Bal(args) => bal::run(&args),
         Command::Execute(args) => execute::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,

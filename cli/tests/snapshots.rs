@@ -106,7 +106,7 @@ fn markdown_report_of_every_corpus_block() {
 
 #[test]
 fn help_of_every_command() {
-    for command in ["", "analyze", "bal", "verify", "fetch"] {
+    for command in ["", "analyze", "bal", "bench", "verify", "fetch"] {
         let mut args: Vec<&str> = command.split_whitespace().collect();
         args.push("--help");
         let help = lanes(&args);

@@ -1,0 +1,18 @@
+//! Criterion benchmarks of lanes' three stages — analyze (predict every transaction's
+//! accesses), plan (graph and batches) and execute (sequential revm; parallel once the runtime
+//! exists) — on corpus blocks and on generated workloads, one module per workload.
+
+mod amm;
+mod corpus;
+mod erc20;
+mod mixed;
+mod raw;
+mod stages;
+
+criterion::criterion_main!(
+    corpus::benches,
+    raw::benches,
+    erc20::benches,
+    amm::benches,
+    mixed::benches
+);
