@@ -1,12 +1,12 @@
-//! `lanes bench`: execution and analysis times over block directories or a generated workload.
-
-mod measure;
+//! `lanes bench`: `lanes execute`'s measurement (sequential and parallel interleaved in one
+//! process after a warm-up, medians) over block directories or a generated workload.
 
 use crate::blocks::{find_block_dirs, run_parallel};
+use crate::execute::{BlockTiming, measure, median};
 use anyhow::{Context, bail};
 use lanes_analyzer::BlockInput;
+use lanes_scheduler::runtime::RuntimeOptions;
 use lanes_scheduler::{Workload, WorkloadKind};
-use measure::{Measurement, NO_RUNTIME, Protocol, measure, median};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,15 +31,12 @@ pub(crate) struct BenchArgs {
     /// Seed of the workload generator.
     #[arg(long, default_value_t = 1, requires = "workload")]
     seed: u64,
-    /// Threads of the parallel execution.
-    #[arg(long, default_value_t = 2)]
+    /// Worker threads of the parallel runtime.
+    #[arg(long, short, default_value_t = 2)]
     threads: usize,
-    /// Measured runs per block (medians are reported).
+    /// Timed runs per block and mode (medians are reported), after one warm-up run of each.
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Unmeasured runs per block before the measured ones.
-    #[arg(long, default_value_t = 1)]
-    warmup: usize,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -48,6 +45,49 @@ pub(crate) struct BenchArgs {
 fn parse_kind(s: &str) -> Result<WorkloadKind, String> {
     s.parse()
         .map_err(|e: lanes_scheduler::WorkloadError| e.to_string())
+}
+
+/// What one block measured.
+#[derive(Debug, Serialize)]
+struct Measurement {
+    txs: usize,
+    gas: u64,
+    sequential_ms: f64,
+    parallel_ms: f64,
+    /// `analyze_block` and the conflict graph, not part of `parallel_ms`.
+    analysis_ms: f64,
+    speedup: f64,
+    /// `sequential_ms / (analysis_ms + parallel_ms)`.
+    speedup_with_analysis: f64,
+    identical: bool,
+    header_ok: bool,
+    reexecuted: usize,
+    threads: usize,
+    runs: usize,
+}
+
+impl Measurement {
+    fn new(timing: &BlockTiming, threads: usize, runs: usize) -> Self {
+        Self {
+            txs: timing.txs,
+            gas: timing.gas,
+            sequential_ms: timing.sequential_ms,
+            parallel_ms: timing.parallel_ms,
+            analysis_ms: timing.analysis_ms,
+            speedup: timing.speedup,
+            speedup_with_analysis: timing.sequential_ms
+                / (timing.analysis_ms + timing.parallel_ms).max(1e-9),
+            identical: timing.identical,
+            header_ok: timing.header_ok,
+            reexecuted: timing.reexecuted,
+            threads,
+            runs: runs.max(1),
+        }
+    }
+
+    fn ok(&self) -> bool {
+        self.identical && self.header_ok
+    }
 }
 
 /// `--workload` output.
@@ -72,16 +112,13 @@ struct BlockReport {
 #[derive(Debug, Serialize)]
 struct Summary {
     blocks: usize,
-    header_ok: bool,
-    sequential_ms_total: f64,
-    analysis_ms_total: f64,
-    analysis_over_sequential_median: f64,
-    speedup_mean: Option<f64>,
-    speedup_median: Option<f64>,
-    speedup_min: Option<f64>,
+    identical: usize,
+    header_ok: usize,
+    speedup_mean: f64,
+    speedup_median: f64,
+    speedup_min: f64,
+    speedup_with_analysis_median: f64,
     threads: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,21 +131,20 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if args.threads == 0 {
         bail!("--threads must be at least 1");
     }
-    let protocol = Protocol {
-        threads: args.threads,
-        runs: args.runs,
-        warmup: args.warmup,
-    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .context("building the worker pool")?;
     match args.workload {
-        Some(kind) => bench_workload(args, kind, protocol),
-        None => bench_dirs(args, protocol),
+        Some(kind) => bench_workload(args, kind, &pool),
+        None => bench_dirs(args, &pool),
     }
 }
 
 fn bench_workload(
     args: &BenchArgs,
     kind: WorkloadKind,
-    protocol: Protocol,
+    pool: &rayon::ThreadPool,
 ) -> anyhow::Result<ExitCode> {
     let workload = Workload::new(kind, args.txs)
         .with_hot_ratio(args.hot_ratio)
@@ -116,11 +152,12 @@ fn bench_workload(
     let input = workload
         .generate()
         .with_context(|| format!("generating the {kind} workload"))?;
+    let timing = measure(&input, pool, RuntimeOptions::default(), args.runs)?;
     let report = WorkloadReport {
         workload: kind.name(),
+        measurement: Measurement::new(&timing, args.threads, args.runs),
         hot_ratio: args.hot_ratio,
         seed: args.seed,
-        measurement: measure(&input, protocol)?,
     };
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -130,21 +167,38 @@ fn bench_workload(
         let m = &report.measurement;
         writeln!(
             out,
-            "workload {} ({} txs, hot ratio {}, seed {}): {} gas",
-            report.workload, m.txs, report.hot_ratio, report.seed, m.gas
+            "workload {} ({} txs, hot ratio {}, seed {}): {} gas, {} threads, medians of {} runs",
+            report.workload, m.txs, report.hot_ratio, report.seed, m.gas, m.threads, m.runs
         )?;
-        print_measurement(&mut out, m)?;
+        writeln!(out, "sequential  {:>10.2} ms", m.sequential_ms)?;
+        writeln!(
+            out,
+            "parallel    {:>10.2} ms   speedup {:.2}x, {} re-executed",
+            m.parallel_ms, m.speedup, m.reexecuted
+        )?;
+        writeln!(
+            out,
+            "analysis    {:>10.2} ms   speedup including it {:.2}x",
+            m.analysis_ms, m.speedup_with_analysis
+        )?;
+        writeln!(
+            out,
+            "identical   {}, header {}",
+            if m.identical { "yes" } else { "NO" },
+            if m.header_ok { "ok" } else { "MISMATCH" }
+        )?;
     }
     out.flush()?;
-    Ok(exit_code(report.measurement.header_ok))
+    Ok(exit_code(report.measurement.ok()))
 }
 
-fn bench_dirs(args: &BenchArgs, protocol: Protocol) -> anyhow::Result<ExitCode> {
+fn bench_dirs(args: &BenchArgs, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     let dirs = find_block_dirs(&args.dirs)?;
-    // One block at a time: blocks measured concurrently would time each other.
-    let results = run_parallel(&dirs, 1, "bench", |dir| bench_dir(dir, protocol));
+    // One block at a time (one job): blocks measured concurrently would time each other.
+    let results = run_parallel(&dirs, 1, "bench", |dir| bench_dir(dir, pool, args));
     let blocks = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-    let summary = summarize(&blocks, protocol.threads);
+    let summary = summarize(&blocks, args.threads);
+    let ok = blocks.iter().all(|b| b.measurement.ok());
     let report = DirsReport { summary, blocks };
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -154,112 +208,95 @@ fn bench_dirs(args: &BenchArgs, protocol: Protocol) -> anyhow::Result<ExitCode> 
         print_table(&mut out, &report)?;
     }
     out.flush()?;
-    Ok(exit_code(report.summary.header_ok))
+    Ok(exit_code(ok))
 }
 
-fn bench_dir(dir: &Path, protocol: Protocol) -> anyhow::Result<BlockReport> {
+fn bench_dir(
+    dir: &Path,
+    pool: &rayon::ThreadPool,
+    args: &BenchArgs,
+) -> anyhow::Result<BlockReport> {
     let input = BlockInput::load(dir)?;
+    let timing = measure(&input, pool, RuntimeOptions::default(), args.runs)
+        .with_context(|| format!("{}", dir.display()))?;
     Ok(BlockReport {
         block: input.number(),
         dir: dir.to_path_buf(),
-        measurement: measure(&input, protocol)?,
+        measurement: Measurement::new(&timing, args.threads, args.runs),
     })
 }
 
 fn summarize(blocks: &[BlockReport], threads: usize) -> Summary {
-    let mut speedups: Vec<f64> = blocks
+    let mut speedups: Vec<f64> = blocks.iter().map(|b| b.measurement.speedup).collect();
+    let mut with_analysis: Vec<f64> = blocks
         .iter()
-        .filter_map(|b| b.measurement.speedup)
-        .collect();
-    let all_measured = !blocks.is_empty() && speedups.len() == blocks.len();
-    let mut ratios: Vec<f64> = blocks
-        .iter()
-        .map(|b| b.measurement.analysis_ms / b.measurement.sequential_ms.max(1e-9))
+        .map(|b| b.measurement.speedup_with_analysis)
         .collect();
     Summary {
         blocks: blocks.len(),
-        header_ok: blocks.iter().all(|b| b.measurement.header_ok),
-        sequential_ms_total: blocks.iter().map(|b| b.measurement.sequential_ms).sum(),
-        analysis_ms_total: blocks.iter().map(|b| b.measurement.analysis_ms).sum(),
-        analysis_over_sequential_median: median(&mut ratios),
-        speedup_mean: all_measured.then(|| speedups.iter().sum::<f64>() / speedups.len() as f64),
-        speedup_min: all_measured.then(|| speedups.iter().copied().fold(f64::INFINITY, f64::min)),
-        speedup_median: all_measured.then(|| median(&mut speedups)),
+        identical: blocks.iter().filter(|b| b.measurement.identical).count(),
+        header_ok: blocks.iter().filter(|b| b.measurement.header_ok).count(),
+        speedup_mean: if speedups.is_empty() {
+            0.0
+        } else {
+            speedups.iter().sum::<f64>() / speedups.len() as f64
+        },
+        speedup_min: speedups.iter().copied().reduce(f64::min).unwrap_or(0.0),
+        speedup_median: median(&mut speedups),
+        speedup_with_analysis_median: median(&mut with_analysis),
         threads,
-        note: (!all_measured).then_some(NO_RUNTIME),
     }
-}
-
-fn print_measurement(out: &mut impl Write, m: &Measurement) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "sequential  {:>10.2} ms   (median of {} runs)",
-        m.sequential_ms, m.runs
-    )?;
-    writeln!(
-        out,
-        "analysis    {:>10.2} ms   (analyze_block + plan, {:.2}x sequential)",
-        m.analysis_ms,
-        m.analysis_ms / m.sequential_ms.max(1e-9)
-    )?;
-    match (m.parallel_ms, m.speedup) {
-        (Some(parallel), Some(speedup)) => writeln!(
-            out,
-            "parallel    {parallel:>10.2} ms   ({} threads), speedup {speedup:.2}x, identical: {}",
-            m.threads,
-            m.identical
-                .map_or("unknown", |i| if i { "yes" } else { "NO" })
-        )?,
-        _ => writeln!(out, "parallel    not measured: {NO_RUNTIME}")?,
-    }
-    writeln!(
-        out,
-        "header      {}",
-        if m.header_ok { "ok" } else { "MISMATCH" }
-    )?;
-    Ok(())
 }
 
 fn print_table(out: &mut impl Write, report: &DirsReport) -> anyhow::Result<()> {
     writeln!(
         out,
-        "{:>10} {:>6} {:>12} {:>10} {:>10} {:>10} {:>8} {:>6}  dir",
-        "block", "txs", "gas", "seq ms", "par ms", "anal ms", "speedup", "header"
+        "{:>10} {:>6} {:>11} {:>9} {:>9} {:>9} {:>7} {:>7} {:>6} {:>9} {:>6}  dir",
+        "block",
+        "txs",
+        "gas",
+        "seq_ms",
+        "par_ms",
+        "anal_ms",
+        "speedup",
+        "w/anal",
+        "reexec",
+        "identical",
+        "header"
     )?;
     for b in &report.blocks {
         let m = &b.measurement;
         writeln!(
             out,
-            "{:>10} {:>6} {:>12} {:>10.2} {:>10} {:>10.2} {:>8} {:>6}  {}",
+            "{:>10} {:>6} {:>11} {:>9.2} {:>9.2} {:>9.2} {:>7.2} {:>7.2} {:>6} {:>9} {:>6}  {}",
             b.block,
             m.txs,
             m.gas,
             m.sequential_ms,
-            m.parallel_ms
-                .map_or_else(|| "-".into(), |p| format!("{p:.2}")),
+            m.parallel_ms,
             m.analysis_ms,
-            m.speedup.map_or_else(|| "-".into(), |s| format!("{s:.2}")),
-            if m.header_ok { "ok" } else { "BAD" },
+            m.speedup,
+            m.speedup_with_analysis,
+            m.reexecuted,
+            m.identical,
+            m.header_ok,
             b.dir.display()
         )?;
     }
     let s = &report.summary;
     writeln!(
         out,
-        "{} blocks, {} threads: sequential {:.2} ms, analysis {:.2} ms (median {:.2}x sequential)",
+        "{} blocks, {} threads, {} identical, {} header ok; speedup mean {:.2} median {:.2} \
+         min {:.2}; including analysis, median {:.2}",
         s.blocks,
         s.threads,
-        s.sequential_ms_total,
-        s.analysis_ms_total,
-        s.analysis_over_sequential_median
+        s.identical,
+        s.header_ok,
+        s.speedup_mean,
+        s.speedup_median,
+        s.speedup_min,
+        s.speedup_with_analysis_median
     )?;
-    match (s.speedup_mean, s.speedup_median, s.speedup_min) {
-        (Some(mean), Some(median), Some(min)) => writeln!(
-            out,
-            "speedup mean {mean:.2}x, median {median:.2}x, min {min:.2}x"
-        )?,
-        _ => writeln!(out, "parallel not measured: {NO_RUNTIME}")?,
-    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! `lanes bench` on a generated workload and on corpus blocks: the JSON fields, and no speedup
-//! printed while the parallel side is not measured.
+//! `lanes bench` on a generated workload and on corpus blocks: the JSON fields, identical
+//! results and header checks.
 
 use serde_json::Value;
 use std::path::Path;
@@ -31,8 +31,6 @@ fn workload_json_has_the_issue_fields() {
         "2",
         "--runs",
         "1",
-        "--warmup",
-        "0",
         "--json",
     ]);
     assert_eq!(code, 0);
@@ -44,18 +42,12 @@ fn workload_json_has_the_issue_fields() {
     // 40 token transfers, each between 21k + 9k and 21k + 40k gas.
     let gas = json["gas"].as_u64().unwrap();
     assert!((40 * 30_000..40 * 61_000).contains(&gas), "{gas}");
-    for field in ["sequential_ms", "analysis_ms"] {
+    assert_eq!(json["identical"], true);
+    for field in ["sequential_ms", "parallel_ms", "analysis_ms", "speedup"] {
         assert!(json[field].as_f64().unwrap() > 0.0, "{field}");
     }
-    if json["note"].is_null() {
-        assert_eq!(json["identical"], true);
-        assert!(json["speedup"].as_f64().unwrap() > 0.0);
-    } else {
-        // Without a parallel runtime nothing parallel is reported.
-        for field in ["parallel_ms", "speedup", "identical"] {
-            assert!(json[field].is_null(), "{field}: {}", json[field]);
-        }
-    }
+    let speedup = json["sequential_ms"].as_f64().unwrap() / json["parallel_ms"].as_f64().unwrap();
+    assert!((json["speedup"].as_f64().unwrap() - speedup).abs() < 1e-9);
 }
 
 #[test]
@@ -65,8 +57,6 @@ fn directories_report_every_block_and_a_summary() {
         "corpus/blocks/nonce-chains",
         "--runs",
         "1",
-        "--warmup",
-        "0",
         "--json",
     ]);
     assert_eq!(code, 0);
@@ -77,7 +67,8 @@ fn directories_report_every_block_and_a_summary() {
     assert_eq!(blocks[0]["gas"], 4_062_016);
     assert_eq!(blocks[1]["block"], 309);
     assert_eq!(json["summary"]["blocks"], 2);
-    assert_eq!(json["summary"]["header_ok"], true);
+    assert_eq!(json["summary"]["identical"], 2);
+    assert_eq!(json["summary"]["header_ok"], 2);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Criterion benchmarks of lanes' three stages — analyze (predict every transaction's
-//! accesses), plan (graph and batches) and execute (sequential revm; parallel once the runtime
-//! exists) — on corpus blocks and on generated workloads, one module per workload.
+//! accesses), plan (graph and batches) and execute (sequential revm, and the parallel runtime
+//! on two threads) — on corpus blocks and on generated workloads, one module per workload.
+//!
+//! `cargo bench -p lanes-scheduler --bench lanes [-- FILTER]`, e.g. `-- erc20`.
 
 mod amm;
 mod corpus;

@@ -2,12 +2,17 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lanes_analyzer::{BlockInput, Limits, analyze_block};
+use lanes_scheduler::exec::BlockContext;
+use lanes_scheduler::runtime::{RuntimeOptions, execute_parallel};
 use lanes_scheduler::{Workload, WorkloadKind, execute_sequential, plan};
 use std::time::Duration;
 
 /// Transactions in each generated block (the `lanes bench` runs use 5,000 and more; criterion
 /// repeats each stage many times, so its blocks are smaller).
 pub(crate) const TXS: usize = 1_000;
+
+/// Worker threads of the parallel runtime (this project measures on two cores).
+const THREADS: usize = 2;
 
 /// A criterion configuration that keeps the whole suite within minutes on two cores.
 pub(crate) fn config() -> Criterion {
@@ -28,7 +33,7 @@ pub(crate) fn workload(c: &mut Criterion, kind: WorkloadKind) {
     }
 }
 
-/// analyze, plan and execute on one block.
+/// analyze, plan and execute (sequential, and parallel on [`THREADS`] threads) on one block.
 pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
     let outcome = execute_sequential(input).expect("the block executes");
     let gas: Vec<u64> = outcome.receipts.iter().map(|r| r.gas_used).collect();
@@ -44,5 +49,24 @@ pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
     group.bench_function(BenchmarkId::from_parameter("execute-sequential"), |b| {
         b.iter(|| execute_sequential(input).expect("the block executes"));
     });
+    let ctx = BlockContext::new(input).expect("the block executes");
+    let graph = plan(&predictions, &gas)
+        .expect("one cost per transaction")
+        .graph;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(THREADS)
+        .build()
+        .expect("a thread pool");
+    let parallel = || {
+        pool.install(|| {
+            execute_parallel(input, &ctx, &predictions, &graph, RuntimeOptions::default())
+                .expect("the block executes")
+        })
+    };
+    assert_eq!(parallel().outcome, outcome, "{name}: parallel differs");
+    group.bench_function(
+        BenchmarkId::new("execute-parallel", format!("{THREADS}-threads")),
+        |b| b.iter(parallel),
+    );
     group.finish();
 }
