@@ -16,6 +16,9 @@ pub const STALE: &str = "state changed by an earlier tx in the block";
 pub enum MissKind {
     /// A hashed slot (mapping entry, array element) whose family was not predicted.
     FamilySlot,
+    /// A hashed slot of a family the prediction names other slots of: the key or index
+    /// differs (often a counter or pointer an earlier transaction moved).
+    FamilyOtherKey,
     /// A plain (not hashed) slot not predicted.
     PlainSlot,
     /// A storage slot predicted as read but written.
@@ -41,6 +44,9 @@ impl MissKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::FamilySlot => "storage: slot of a mapping/array family not predicted",
+            Self::FamilyOtherKey => {
+                "storage: mapping/array slot with another key or index than predicted"
+            }
             Self::PlainSlot => "storage: plain slot not predicted",
             Self::StorageWrittenNotRead => "storage: predicted read, actually written",
             Self::BalanceRead => "balance read not predicted",
@@ -63,9 +69,12 @@ impl MissKind {
         let predicted = prediction.exact.get(location).is_some();
         match (*location, access) {
             (Location::Storage { .. }, _) if predicted => Self::StorageWrittenNotRead,
-            (Location::Storage { slot, .. }, _) => {
-                if actual.origins.root(slot) == slot {
+            (Location::Storage { address, slot }, _) => {
+                let root = actual.origins.root(slot);
+                if root == slot {
                     Self::PlainSlot
+                } else if predicts_family(prediction, actual, address, root) {
+                    Self::FamilyOtherKey
                 } else {
                     Self::FamilySlot
                 }
@@ -79,6 +88,21 @@ impl MissKind {
             (Location::Code { .. }, _) => Self::CodeWrite,
         }
     }
+}
+
+/// Whether the prediction names an exact slot of `address` derived from `root`.
+fn predicts_family(
+    prediction: &AccessPrediction,
+    actual: &ActualAccess,
+    address: alloy_primitives::Address,
+    root: alloy_primitives::U256,
+) -> bool {
+    prediction.exact.iter().any(|(location, _)| match location {
+        Location::Storage { address: a, slot } if a == address => {
+            prediction.origins.derives_from(slot, root) || actual.origins.derives_from(slot, root)
+        }
+        _ => false,
+    })
 }
 
 /// How often one cause occurred.

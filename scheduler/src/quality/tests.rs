@@ -234,6 +234,34 @@ fn miss_kinds_for_hashed_slots_and_weak_balance_predictions() {
 }
 
 #[test]
+fn a_missed_entry_of_a_predicted_family_has_another_key() {
+    // The prediction writes balances[1] (root 1); the transaction read balances[2].
+    let mut origins = SlotOrigins::default();
+    let entry = |origins: &mut SlotOrigins, key: u8| {
+        let mut preimage = [0u8; 64];
+        preimage[31] = key;
+        preimage[63] = 1;
+        origins.observe(&preimage)
+    };
+    let predicted = Location::storage(TOKEN, entry(&mut origins, 1));
+    let missed = Location::storage(TOKEN, entry(&mut origins, 2));
+    let prediction = AccessPrediction {
+        exact: set(&[(predicted, Access::Write)]),
+        ..AccessPrediction::default()
+    };
+    let actual = actual(&[(missed, Access::Read)], origins);
+    assert_eq!(
+        MissKind::classify(&missed, Access::Read, &prediction, &actual),
+        MissKind::FamilyOtherKey
+    );
+    let elsewhere = AccessPrediction::default();
+    assert_eq!(
+        MissKind::classify(&missed, Access::Read, &elsewhere, &actual),
+        MissKind::FamilySlot
+    );
+}
+
+#[test]
 fn stable_reasons() {
     assert_eq!(
         stable_reason("unresolved jump at pc 0x1a2 in 0xabc"),
