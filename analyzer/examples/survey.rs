@@ -1,6 +1,10 @@
 //! Runs the analyzer over block directories and prints widening, causes and time.
 //!
 //! `cargo run --release -p lanes-analyzer --example survey -- ../shared/mainnet/*`
+//!
+//! Environment: `REPEAT=n` analyses each block n times (for profiling); `TX=i` prints
+//! transaction i's prediction against the pre-block state, `BLOCKTX=i` its prediction within
+//! the block.
 
 use lanes_analyzer::{BlockInput, Limits, analyze_block};
 use std::collections::BTreeMap;

@@ -3,6 +3,16 @@
 //!
 //! Entry points: [`analyze_block`] (every transaction of a block directory) and [`analyze_tx`]
 //! (one transaction against a [`StateView`]); budgets in [`Limits`].
+//!
+//! How it works: words are concrete wherever the transaction, the block and the pre-state make
+//! them so, which keeps most transactions on a single path; unknown words carry a label when
+//! they are a slot derived from a known base (`keccak256(key . base)`, `keccak256(base) + i`),
+//! so an unknown key widens to that mapping's family only. A branch on an unknown condition
+//! forks the path; a path cut by a budget widens with a [`Cause`]. Calls are followed with the
+//! right storage context, precompiles are computed, CREATE/CREATE2 addresses derived. Over a
+//! block, transactions are analysed in parallel against the pre-block state, then, in block
+//! order, those that read a value an earlier transaction changed are analysed again against
+//! the values (or the few alternatives) the earlier predictions leave.
 
 /// Why predictions widen.
 pub mod cause;

@@ -327,7 +327,9 @@ impl<S: StateView> Machine<'_, S> {
         }
         path.set_balance(address, Value::ZERO);
         if !self.env.spec.is_enabled_in(SpecId::CANCUN) {
+            // The account is deleted at the end of the transaction: code, nonce and balance.
             path.access(Location::code(address), Access::Write);
+            path.access(Location::nonce(address), Access::Write);
         }
         Control::exit(Value::bool(true), ReturnData::Known(Arc::default()))
     }
