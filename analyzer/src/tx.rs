@@ -11,32 +11,62 @@ use crate::vm::{Entry, Machine, Post, TxEnv};
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
-use rayon::prelude::*;
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Predicts the accesses of every transaction of a block, in order.
+///
+/// Every transaction is analysed against the pre-block state, in parallel; meanwhile, in block
+/// order, each one that relied on a value an earlier transaction changed is analysed again
+/// against what the earlier predictions leave (the pipeline keeps both cores busy).
 pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
     let env = BlockEnv::from_header(&input.block.header, &input.block_hashes);
     let state = BlockState::new(&input.prestate);
     let txs = input.transactions();
-    // Every transaction against the pre-block state, in parallel; then, in block order, again
-    // those that relied on a value an earlier transaction may have changed.
-    let mut results: Vec<(AccessPrediction, Post)> = txs
-        .par_iter()
-        .map(|tx| predict(tx, &env, &state, limits))
-        .collect();
-    // Then, in block order, again each one that relied on a value an earlier one changed.
-    let mut overlay = Overlay::new(&state);
-    for (j, (tx, result)) in txs.iter().zip(results.iter_mut()).enumerate() {
-        let view = overlay.view(j);
-        if view.stale(&result.1) {
-            *result = predict(tx, &env, &view, limits);
+    let first: Vec<Mutex<Option<(AccessPrediction, Post)>>> =
+        txs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    // Claims the next transaction not yet analysed against the pre-block state; false if none.
+    let work = || {
+        let j = next.fetch_add(1, Ordering::Relaxed);
+        let Some(tx) = txs.get(j) else {
+            return false;
+        };
+        let result = predict(tx, &env, &state, limits);
+        *first[j].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        true
+    };
+    let mut results = Vec::with_capacity(txs.len());
+    rayon::scope(|scope| {
+        for _ in 1..rayon::current_num_threads() {
+            scope.spawn(|_| while work() {});
         }
-        overlay.apply(j, &result.0, &result.1);
-        overlay.bump_nonce(j, tx.inner.signer(), tx.nonce());
-    }
-    results.into_iter().map(|(p, _)| p).collect()
+        let mut overlay = Overlay::new(&state);
+        for (j, tx) in txs.iter().enumerate() {
+            let mut result = loop {
+                if let Some(r) = first[j]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take()
+                {
+                    break r;
+                }
+                // Not ready: help with the others (or wait for the one computing it).
+                if !work() {
+                    std::thread::yield_now();
+                }
+            };
+            let view = overlay.view(j);
+            if view.stale(&result.1) {
+                result = predict(tx, &env, &view, limits);
+            }
+            overlay.apply(j, &result.0, &result.1);
+            overlay.bump_nonce(j, tx.inner.signer(), tx.nonce());
+            results.push(result.0);
+        }
+    });
+    results
 }
 
 /// Predicts one transaction's accesses against the pre-block state.
