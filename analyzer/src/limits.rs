@@ -12,8 +12,10 @@ pub struct Limits {
     pub paths: usize,
     /// Nested calls followed (default 24; the EVM's own limit is 1024).
     pub call_depth: usize,
-    /// Highest memory offset (in bytes) a frame may touch (default 4 MiB; a real transaction
-    /// runs out of gas long before 32 MiB).
+    /// Highest memory offset (in bytes) a frame may touch, and the most memory (over all its
+    /// frames) a path may hold when it forks (default 2 MiB: expanding memory to 2 MiB costs
+    /// about 8.6M gas, to 4 MiB more than a 30M-gas block). So a path holds at most
+    /// `call_depth * memory_bytes` and a forked one `memory_bytes`.
     pub memory_bytes: usize,
     /// Forks one path may take at the same branch before it is cut: bounds loops whose exit
     /// depends on an unknown value (default 4).
@@ -28,7 +30,7 @@ impl Default for Limits {
             steps: 3_000_000,
             paths: 64,
             call_depth: 24,
-            memory_bytes: 4 << 20,
+            memory_bytes: 2 << 20,
             loop_forks: 4,
             return_bytes: 1 << 20,
         }

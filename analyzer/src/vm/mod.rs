@@ -264,6 +264,10 @@ impl<'a, S: StateView> Machine<'a, S> {
         if self.paths >= self.limits.paths {
             return false;
         }
+        let memory: usize = path.frames.iter().map(|f| f.memory.len()).sum();
+        if memory > self.limits.memory_bytes {
+            return false;
+        }
         self.paths += 1;
         self.work.push(path);
         true

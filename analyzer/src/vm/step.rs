@@ -302,7 +302,8 @@ impl<S: StateView> Machine<'_, S> {
     /// value stays unknown if the paths budget cannot take them all).
     fn follow_alternatives(&mut self, path: &mut Path) {
         let values = std::mem::take(&mut self.alternatives);
-        if self.paths + values.len() - 1 > self.limits.paths {
+        let memory: usize = path.frames.iter().map(|f| f.memory.len()).sum();
+        if self.paths + values.len() - 1 > self.limits.paths || memory > self.limits.memory_bytes {
             return;
         }
         // Each path remembers its choice, so that reading the slot again agrees with it.
@@ -313,7 +314,8 @@ impl<S: StateView> Machine<'_, S> {
                 *top = Value::Known(*v);
             }
             other.storage.insert(at, Value::Known(*v));
-            self.fork(other);
+            let forked = self.fork(other);
+            debug_assert!(forked, "budgets were checked above");
         }
         if let Some(top) = path.frames.last_mut().and_then(|f| f.stack.last_mut()) {
             *top = Value::Known(values[0]);

@@ -128,6 +128,29 @@ fn branch_explosion_is_bounded_by_the_path_budget() {
     );
 }
 
+#[test]
+fn memory_heavy_paths_do_not_fork() {
+    // Touch ~2 MiB of memory, then branch on unknown values: a path that large is not cloned.
+    let mut asm = Asm::new().push(1).push(2_000_000).op(op::MSTORE);
+    let labels: Vec<&'static str> = (0..8)
+        .map(|i| &*Box::leak(format!("m{i}").into_boxed_str()))
+        .collect();
+    for (i, l) in labels.iter().enumerate() {
+        asm = asm
+            .op(op::GAS)
+            .to(l)
+            .op(op::JUMPI)
+            .sstore(i as u64, 1)
+            .label(l);
+    }
+    let p = run_timed(asm.op(op::STOP).build(), &[], Duration::from_secs(10));
+    assert!(
+        reasons(&p).iter().any(|r| r.starts_with("path budget")),
+        "{:?}",
+        p.widened
+    );
+}
+
 /// A few real code shapes to mutate: a dispatcher with a mapping, a proxy, a loop.
 fn seeds() -> Vec<Vec<u8>> {
     vec![
