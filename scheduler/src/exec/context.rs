@@ -8,7 +8,8 @@ use alloy_consensus::BlockHeader;
 use alloy_eips::eip4895::Withdrawal;
 use alloy_eips::{eip2935, eip4788, eip7002, eip7251};
 use alloy_evm::block::{SystemCaller, calc, state_changes};
-use alloy_evm::eth::EthEvmContext;
+use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
+use alloy_evm::precompiles::PrecompilesMap;
 use alloy_evm::{Evm, EvmEnv, EvmFactory, eth::EthEvmFactory};
 use alloy_hardforks::{EthereumHardfork, EthereumHardforks};
 use alloy_primitives::{Address, B256, map::AddressMap};
@@ -116,6 +117,33 @@ impl BlockContext {
         let tx = self.tx(index)?;
         let mut evm =
             EthEvmFactory::default().create_evm_with_inspector(db, self.evm_env.clone(), inspector);
+        evm.transact_raw(tx.env.clone())
+            .map_err(|e| ExecError::from_evm(self.number, index, tx.hash, e))
+    }
+
+    /// A reusable inspecting EVM for this block over `db` (building one allocates its frame
+    /// stack, so executors that run many transactions keep one per thread).
+    pub fn evm<DB, I>(&self, db: DB, inspector: I) -> EthEvm<DB, I, PrecompilesMap>
+    where
+        DB: alloy_evm::Database,
+        I: Inspector<EthEvmContext<DB>>,
+    {
+        EthEvmBuilder::new(db, self.evm_env.clone())
+            .activate_inspector(inspector)
+            .build()
+    }
+
+    /// Executes transaction `index` in `evm` (from [`Self::evm`]), without committing.
+    pub fn transact_in<DB, I>(
+        &self,
+        index: usize,
+        evm: &mut EthEvm<DB, I, PrecompilesMap>,
+    ) -> Result<ResultAndState, ExecError>
+    where
+        DB: alloy_evm::Database,
+        I: Inspector<EthEvmContext<DB>>,
+    {
+        let tx = self.tx(index)?;
         evm.transact_raw(tx.env.clone())
             .map_err(|e| ExecError::from_evm(self.number, index, tx.hash, e))
     }

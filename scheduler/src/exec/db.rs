@@ -2,7 +2,8 @@
 
 use super::post::{PostState, PostStateBuilder};
 use alloy_primitives::{Address, B256, U256, keccak256, map::AddressMap, map::B256Map};
-use lanes_analyzer::{BlockInput, PreState};
+use lanes_analyzer::{BlockInput, PreAccount, PreState};
+use rayon::prelude::*;
 use revm::bytecode::Bytecode;
 use revm::database::CacheDB;
 use revm::database_interface::DBErrorMarker;
@@ -46,21 +47,35 @@ pub struct PreStateDb<'a> {
 impl<'a> PreStateDb<'a> {
     /// Indexes a block's pre-state (hashes and analyses every contract's code once).
     pub fn new(input: &'a BlockInput) -> Self {
-        let mut accounts = AddressMap::default();
+        let accounts = input
+            .prestate
+            .accounts
+            .iter()
+            .map(|(address, account)| (*address, account_info(account)))
+            .collect();
+        Self::from_accounts(input, accounts)
+    }
+
+    /// [`Self::new`], hashing and analysing the code on the current rayon pool.
+    pub fn new_parallel(input: &'a BlockInput) -> Self {
+        let accounts: Vec<(&Address, &PreAccount)> = input.prestate.accounts.iter().collect();
+        let accounts = accounts
+            .par_iter()
+            .map(|(address, account)| (**address, account_info(account)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
+        Self::from_accounts(input, accounts)
+    }
+
+    fn from_accounts(input: &'a BlockInput, accounts: AddressMap<AccountInfo>) -> Self {
         let mut codes = B256Map::default();
-        for (address, account) in &input.prestate.accounts {
-            let (code_hash, code) = if account.code.is_empty() {
-                (KECCAK_EMPTY, Bytecode::default())
-            } else {
-                let hash = keccak256(&account.code);
-                let code = codes
-                    .entry(hash)
-                    .or_insert_with(|| Bytecode::new_raw(account.code.clone()))
-                    .clone();
-                (hash, code)
-            };
-            let info = AccountInfo::new(account.balance, account.nonce, code_hash, code);
-            accounts.insert(*address, info);
+        for info in accounts.values() {
+            if let Some(code) = &info.code
+                && info.code_hash != KECCAK_EMPTY
+            {
+                codes.entry(info.code_hash).or_insert_with(|| code.clone());
+            }
         }
         Self {
             prestate: &input.prestate,
@@ -79,6 +94,21 @@ impl<'a> PreStateDb<'a> {
     pub fn account(&self, address: &Address) -> Option<&AccountInfo> {
         self.accounts.get(address)
     }
+}
+
+/// revm's account info for a pre-state account (code hashed and analysed).
+fn account_info(account: &PreAccount) -> AccountInfo {
+    if account.code.is_empty() {
+        return AccountInfo::new(
+            account.balance,
+            account.nonce,
+            KECCAK_EMPTY,
+            Bytecode::default(),
+        );
+    }
+    let hash = keccak256(&account.code);
+    let code = Bytecode::new_raw(account.code.clone());
+    AccountInfo::new(account.balance, account.nonce, hash, code)
 }
 
 impl DatabaseRef for PreStateDb<'_> {
@@ -129,7 +159,7 @@ impl<'a> InMemoryDb<'a> {
 
     /// Every account the commits so far changed, compared with the pre-state.
     pub fn post_state(&self) -> PostState {
-        self.post.finish(self.cache.db.prestate())
+        self.post.finish(&self.cache.db)
     }
 }
 

@@ -1,8 +1,7 @@
 //! The post-block state changes: a deterministic view that two executors can compare.
 
-use alloy_primitives::{Address, B256, U256, keccak256, map::AddressMap, map::HashMap};
-use lanes_analyzer::PreState;
-use revm::primitives::KECCAK_EMPTY;
+use super::db::PreStateDb;
+use alloy_primitives::{Address, B256, U256, map::AddressMap, map::HashMap};
 use revm::state::Account;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -101,18 +100,15 @@ impl PostStateBuilder {
     }
 
     /// Compares what was recorded with the pre-state and keeps only real changes.
-    pub fn finish(&self, prestate: &PreState) -> PostState {
+    pub fn finish(&self, pre_db: &PreStateDb<'_>) -> PostState {
+        let prestate = pre_db.prestate();
         let mut accounts = BTreeMap::new();
         for (address, touched) in &self.touched {
             let pre = prestate.account(address);
-            let pre_state = pre.map(|a| AccountState {
+            let pre_state = pre_db.account(address).map(|a| AccountState {
                 balance: a.balance,
                 nonce: a.nonce,
-                code_hash: if a.code.is_empty() {
-                    KECCAK_EMPTY
-                } else {
-                    keccak256(&a.code)
-                },
+                code_hash: a.code_hash,
             });
             let storage: BTreeMap<U256, U256> = if touched.storage_cleared {
                 touched

@@ -23,10 +23,14 @@ pub use state::{CommittedState, Exclusive};
 use crate::exec::{BlockContext, BlockOutcome, ExecError, PreparedTx, TxReceipt, execute_context};
 use crate::graph::ConflictGraph;
 use crate::record::{ActualAccess, Recorder};
+use alloy_evm::Evm;
+use alloy_evm::eth::EthEvm;
+use alloy_evm::precompiles::PrecompilesMap;
 use alloy_primitives::map::HashMap;
 use lanes_analyzer::{AccessPrediction, BlockInput, Location};
 use rayon::prelude::*;
 use revm::context_interface::result::ResultAndState;
+use revm::database_interface::WrapDatabaseRef;
 use revm::state::EvmState;
 use serde::Serialize;
 
@@ -109,23 +113,24 @@ pub fn execute_planned(
     graph: &ConflictGraph,
 ) -> Result<ParallelOutcome, ExecError> {
     let n = ctx.len();
-    // A transaction is ready once its latest predecessor is committed (commits are a prefix).
-    let ready_after: Vec<usize> = (0..n)
-        .map(|j| {
-            graph
-                .predecessors(j)
-                .into_iter()
-                .filter(|&i| i < j)
-                .max()
-                .map_or(0, |i| i + 1)
-        })
-        .collect();
+    // A transaction is ready once its latest predecessor is committed (commits are a prefix):
+    // `released[k]` lists the transactions that become ready when k transactions are committed.
+    let mut released: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
+    for j in 0..n {
+        let after = graph
+            .predecessors(j)
+            .into_iter()
+            .filter(|&i| i < j)
+            .max()
+            .map_or(0, |i| i + 1);
+        released[after].push(j);
+    }
     let mut state = CommittedState::new(input);
     ctx.pre_block(&mut Exclusive(&mut state))?;
     let mut committer = Committer {
         ctx,
         predictions,
-        state,
+        evm: ctx.evm(WrapDatabaseRef(state), Recorder::new()),
         last_writer: HashMap::default(),
         receipts: Vec::with_capacity(n),
         reexecuted: Vec::new(),
@@ -133,27 +138,37 @@ pub fn execute_planned(
         cumulative: 0,
     };
     let mut speculative: Vec<Option<Speculative>> = (0..n).map(|_| None).collect();
+    let mut ready: Vec<usize> = Vec::new();
     let mut waves = 0;
     let mut k = 0;
     while k < n {
-        // A wave: every transaction not yet run whose predecessors are all committed, against
-        // the committed prefix 0..k. Transaction k is always among them.
-        let ready: Vec<usize> = (k..n)
-            .filter(|&j| speculative[j].is_none() && ready_after[j] <= k)
-            .collect();
+        // Everything released by the commits so far and not yet run; transaction k is always
+        // among them (its predecessors are all below k).
+        ready.append(&mut released[k]);
+        ready.retain(|&j| j >= k && speculative[j].is_none());
         if ready.len() <= 1 {
             // Alone: run it on the committing thread, on the committed state.
-            let recorded = run_recorded(ctx, &committer.state, k)?;
-            committer.state.commit_exact(&recorded.outcome.state);
-            committer.finish(k, &recorded)?;
+            let recorded = committer.run(k)?;
+            committer
+                .evm
+                .db_mut()
+                .0
+                .commit_exact(&recorded.outcome.state);
+            committer.finish(k, &recorded);
             k += 1;
             continue;
         }
+        // A wave: the ready transactions on the pool, against the committed prefix 0..k.
         waves += 1;
-        let shared = &committer.state;
+        let shared = &committer.evm.db().0;
+        let per_job = (ready.len() / (4 * rayon::current_num_threads())).max(1);
         let results: Vec<(usize, Result<Recorded, ExecError>)> = ready
             .par_iter()
-            .map(|&j| (j, run_recorded(ctx, shared, j)))
+            .with_min_len(per_job)
+            .map_init(
+                || ctx.evm(WrapDatabaseRef(shared), Recorder::new()),
+                |evm, &j| (j, run_recorded(ctx, evm, j)),
+            )
             .collect();
         for (j, result) in results {
             speculative[j] = Some(Speculative {
@@ -161,17 +176,20 @@ pub fn execute_planned(
                 snapshot: k,
             });
         }
+        ready.clear();
         // Commit in block order as far as transactions have run.
         while let Some(Speculative { result, snapshot }) =
             speculative.get_mut(k).and_then(Option::take)
         {
             committer.commit(k, result, snapshot)?;
             k += 1;
+            ready.append(&mut released[k]);
         }
     }
-    ctx.post_block(&mut Exclusive(&mut committer.state))?;
+    let mut state = committer.evm.into_db().0;
+    ctx.post_block(&mut Exclusive(&mut state))?;
     Ok(ParallelOutcome {
-        outcome: BlockOutcome::new(ctx.spec(), committer.receipts, committer.state.post_state()),
+        outcome: BlockOutcome::new(ctx.spec(), committer.receipts, state.post_state()),
         waves,
         reexecuted: committer.reexecuted,
         mispredicted: committer.mispredicted,
@@ -179,11 +197,14 @@ pub fn execute_planned(
     })
 }
 
+/// The EVM the committer runs transactions in, owning the canonical state.
+type CommitterEvm<'a> = EthEvm<WrapDatabaseRef<CommittedState<'a>>, Recorder, PrecompilesMap>;
+
 /// The committing side: the canonical state and what the block has produced so far.
 struct Committer<'c, 'a> {
     ctx: &'c BlockContext,
     predictions: &'c [AccessPrediction],
-    state: CommittedState<'a>,
+    evm: CommitterEvm<'a>,
     /// The last transaction that wrote or incremented each location.
     last_writer: HashMap<Location, usize>,
     receipts: Vec<TxReceipt>,
@@ -193,6 +214,11 @@ struct Committer<'c, 'a> {
 }
 
 impl Committer<'_, '_> {
+    /// Runs transaction `k` on the committed state (not yet committed).
+    fn run(&mut self, k: usize) -> Result<Recorded, ExecError> {
+        run_recorded(self.ctx, &mut self.evm, k)
+    }
+
     /// Validates and commits transaction `k`'s speculative run against prefix `snapshot`, or
     /// runs it again when a transaction in `snapshot..k` changed what it read.
     fn commit(
@@ -207,14 +233,15 @@ impl Committer<'_, '_> {
                 let conflicts =
                     stale_reads(&recorded.actual, ctx.tx(k)?, &self.last_writer, snapshot);
                 if conflicts.is_empty() {
-                    commit_speculative(ctx, &mut self.state, k, recorded)?
+                    let state = &mut self.evm.db_mut().0;
+                    commit_speculative(ctx, state, k, recorded)?
                 } else {
                     self.reexecuted.push(Reexecution {
                         tx: k,
                         conflicts,
                         failed: None,
                     });
-                    rerun(ctx, &mut self.state, k)?
+                    self.rerun(k)?
                 }
             }
             Err(err) => {
@@ -223,15 +250,23 @@ impl Committer<'_, '_> {
                     conflicts: Vec::new(),
                     failed: Some(err.to_string()),
                 });
-                rerun(ctx, &mut self.state, k)?
+                self.rerun(k)?
             }
         };
-        self.finish(k, &recorded)
+        ctx.check_block_gas(k, self.cumulative)?;
+        self.finish(k, &recorded);
+        Ok(())
+    }
+
+    /// Executes transaction `k` again against the committed state and commits it.
+    fn rerun(&mut self, k: usize) -> Result<Recorded, ExecError> {
+        let recorded = self.run(k)?;
+        self.evm.db_mut().0.commit_exact(&recorded.outcome.state);
+        Ok(recorded)
     }
 
     /// Book-keeping after transaction `k` is committed: receipt, writers, prediction check.
-    fn finish(&mut self, k: usize, recorded: &Recorded) -> Result<(), ExecError> {
-        self.ctx.check_block_gas(k, self.cumulative)?;
+    fn finish(&mut self, k: usize, recorded: &Recorded) {
         if self
             .predictions
             .get(k)
@@ -248,7 +283,6 @@ impl Committer<'_, '_> {
             self.ctx
                 .receipt(k, &recorded.outcome.result, self.cumulative),
         );
-        Ok(())
     }
 }
 
@@ -293,26 +327,15 @@ struct Recorded {
     actual: ActualAccess,
 }
 
-fn run_recorded(
+fn run_recorded<DB: alloy_evm::Database>(
     ctx: &BlockContext,
-    state: &CommittedState<'_>,
+    evm: &mut EthEvm<DB, Recorder, PrecompilesMap>,
     index: usize,
 ) -> Result<Recorded, ExecError> {
-    let mut recorder = Recorder::new();
-    let outcome = ctx.transact(index, state.reader(), &mut recorder)?;
-    let actual = recorder.finish(&outcome.state);
+    *evm.inspector_mut() = Recorder::new();
+    let outcome = ctx.transact_in(index, evm)?;
+    let actual = evm.inspector_mut().finish(&outcome.state);
     Ok(Recorded { outcome, actual })
-}
-
-/// Executes transaction `index` again against the committed state and commits it.
-fn rerun(
-    ctx: &BlockContext,
-    state: &mut CommittedState<'_>,
-    index: usize,
-) -> Result<Recorded, ExecError> {
-    let recorded = run_recorded(ctx, state, index)?;
-    state.commit_exact(&recorded.outcome.state);
-    Ok(recorded)
 }
 
 /// The locations `actual` read or wrote that a transaction committed after its snapshot

@@ -20,10 +20,10 @@ pub struct CommittedState<'a> {
 }
 
 impl<'a> CommittedState<'a> {
-    /// The block's pre-state, nothing committed.
+    /// The block's pre-state, nothing committed (code hashed on the current rayon pool).
     pub fn new(input: &'a BlockInput) -> Self {
         Self {
-            base: PreStateDb::new(input),
+            base: PreStateDb::new_parallel(input),
             committed: PostStateBuilder::default(),
             codes: B256Map::default(),
         }
@@ -36,7 +36,7 @@ impl<'a> CommittedState<'a> {
 
     /// Every account the commits changed, compared with the pre-state.
     pub fn post_state(&self) -> PostState {
-        self.committed.finish(self.base.prestate())
+        self.committed.finish(&self.base)
     }
 
     /// Commits a transaction's state as revm returned it (its original values are this
