@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 pub struct BlockQuality {
     /// One entry per transaction, in block order.
     pub txs: Vec<TxQuality>,
-    /// Whether an earlier transaction changed a value the prediction relied on, per transaction.
+    /// Per transaction: whether an earlier transaction changed a value the prediction relied on
+    /// (one of its `assumptions`), or created, destroyed or re-coded an account whose accesses
+    /// the prediction misses (the analyzer saw the pre-block code).
     pub stale: Vec<bool>,
     /// The sums.
     pub summary: Quality,
@@ -38,8 +40,12 @@ impl BlockQuality {
         let mut block = Self::default();
         let mut changed: HashSet<Location> = HashSet::default();
         for ((prediction, actual), &gas) in predictions.iter().zip(actuals).zip(gas) {
-            let stale = prediction.assumptions.iter().any(|l| changed.contains(l));
             let tx = TxQuality::assess(prediction, actual, gas);
+            let stale = prediction.assumptions.iter().any(|l| changed.contains(l))
+                || tx
+                    .missed
+                    .iter()
+                    .any(|(l, _)| changed.contains(&Location::code(l.address())));
             block.summary.push(&tx);
             block.causes.record(prediction, actual, &tx, stale);
             block.txs.push(tx);

@@ -6,8 +6,8 @@ use lanes_analyzer::{Access, AccessPrediction, Location, Scope};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The prefix of a miss whose prediction relied on a value an earlier transaction of the block
-/// changed (one of its `assumptions`).
+/// The prefix of a miss whose prediction an earlier transaction of the block made stale (see
+/// `BlockQuality::stale`).
 pub const STALE: &str = "state changed by an earlier tx in the block";
 
 /// Why an actual access was not predicted.

@@ -209,6 +209,23 @@ fn misses_after_an_earlier_write_to_an_assumption_are_stale() {
 }
 
 #[test]
+fn misses_in_an_account_an_earlier_tx_created_are_stale() {
+    // tx0 deploys OTHER; tx1 then writes OTHER's slot 1, which the analyzer, seeing no code
+    // before the block, did not predict.
+    let slot1 = Location::storage(OTHER, U256::from(1));
+    let actuals = vec![
+        actual(
+            &[(Location::code(OTHER), Access::Write)],
+            SlotOrigins::default(),
+        ),
+        actual(&[(slot1, Access::Write)], SlotOrigins::default()),
+    ];
+    let predictions = vec![AccessPrediction::default(), AccessPrediction::default()];
+    let block = BlockQuality::assess(&predictions, &actuals, &[100, 200]);
+    assert_eq!(block.stale, vec![false, true]);
+}
+
+#[test]
 fn miss_kinds_for_hashed_slots_and_weak_balance_predictions() {
     let mut origins = SlotOrigins::default();
     let hashed = origins.observe(&[7u8; 32]);
