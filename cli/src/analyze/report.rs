@@ -39,7 +39,7 @@ pub(crate) struct Summary {
     pub(crate) covered: usize,
     /// Transactions with a widened prediction.
     pub(crate) widened: usize,
-    /// Transactions with no widening at all.
+    /// The counts the fractions above are computed from.
     #[serde(skip)]
     pub(crate) quality: Quality,
     /// Parallelism and simulated speedups (see `schedule.rs`).
