@@ -290,3 +290,39 @@ fn stable_reasons() {
         "call target loaded from slot 0x3"
     );
 }
+
+proptest::proptest! {
+    /// Summing per-block summaries gives the summary of all transactions at once.
+    #[test]
+    fn block_summaries_add_up(
+        txs in proptest::collection::vec(
+            (0u64..1_000_000, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY,
+             0usize..50, 0usize..50),
+            0..40,
+        ),
+        cut in 0usize..40,
+    ) {
+        let txs: Vec<TxQuality> = txs
+            .into_iter()
+            .map(|(gas, covered, widened, exact, predicted, hits)| TxQuality {
+                gas,
+                covered,
+                widened,
+                exact,
+                predicted,
+                hits: hits.min(predicted),
+                actual: hits,
+                missed: Vec::new(),
+                extra: Vec::new(),
+            })
+            .collect();
+        let cut = cut.min(txs.len());
+        let mut sum = Quality::of(&txs[..cut]);
+        sum.add(&Quality::of(&txs[cut..]));
+        proptest::prop_assert_eq!(sum, Quality::of(&txs));
+        for f in [sum.coverage_by_count(), sum.coverage_by_gas(), sum.exact_precision(),
+                  sum.widened_fraction()] {
+            proptest::prop_assert!((0.0..=1.0).contains(&f));
+        }
+    }
+}
