@@ -20,6 +20,9 @@ struct Span {
 pub(crate) struct Data {
     bytes: Vec<u8>,
     sym: Vec<Span>,
+    /// Every byte from here on is unknown (a copy or store of unknown extent reached it), even
+    /// where later writes landed.
+    tail: Option<usize>,
 }
 
 impl Data {
@@ -28,6 +31,7 @@ impl Data {
         Self {
             bytes: bytes.to_vec(),
             sym: Vec::new(),
+            tail: None,
         }
     }
 
@@ -38,7 +42,17 @@ impl Data {
 
     /// Whether every byte is known.
     pub(crate) fn is_concrete(&self) -> bool {
-        self.sym.is_empty()
+        self.sym.is_empty() && self.tail.is_none()
+    }
+
+    /// Makes every byte from `offset` on unknown.
+    pub(crate) fn set_tail(&mut self, offset: usize) {
+        self.tail = Some(self.tail.map_or(offset, |t| t.min(offset)));
+    }
+
+    /// Whether some bytes are unknown from an offset on (so the size is unknown too).
+    pub(crate) fn has_tail(&self) -> bool {
+        self.tail.is_some()
     }
 
     /// The concrete bytes (abstract ranges read as zero).
@@ -95,6 +109,9 @@ impl Data {
     /// The 32-byte word at `offset` (zero past the end).
     pub(crate) fn word(&self, offset: usize) -> Value {
         let end = offset.saturating_add(32);
+        if self.tail.is_some_and(|t| end > t) {
+            return Value::Opaque;
+        }
         if let Some(s) = self.sym.iter().find(|s| s.start < end && offset < s.end) {
             return if s.start == offset && s.end == end {
                 s.value
@@ -147,7 +164,13 @@ impl Data {
         let mut out = Self {
             bytes: vec![0; len],
             sym: Vec::new(),
+            tail: None,
         };
+        if let Some(t) = self.tail
+            && t < offset.saturating_add(len)
+        {
+            out.tail = Some(t.saturating_sub(offset));
+        }
         if offset < self.bytes.len() {
             let n = (self.bytes.len() - offset).min(len);
             out.bytes[..n].copy_from_slice(&self.bytes[offset..offset + n]);
@@ -174,11 +197,23 @@ impl Data {
         self.grow(end);
         self.clear(offset, end);
         self.bytes[offset..end].copy_from_slice(&src.bytes);
+        let cut = src.tail.unwrap_or(usize::MAX).min(src.len());
         for s in &src.sym {
+            if s.start >= cut {
+                continue;
+            }
+            let whole = s.end <= cut;
             self.insert(Span {
                 start: s.start + offset,
-                end: s.end + offset,
-                value: s.value,
+                end: s.end.min(cut) + offset,
+                value: if whole { s.value } else { Value::Opaque },
+            });
+        }
+        if cut < src.len() {
+            self.insert(Span {
+                start: offset + cut,
+                end,
+                value: Value::Opaque,
             });
         }
     }
@@ -205,6 +240,9 @@ impl Data {
         offset: usize,
         len: usize,
     ) -> Option<std::borrow::Cow<'_, [u8]>> {
+        if self.tail.is_some_and(|t| t < offset.saturating_add(len)) {
+            return None;
+        }
         if self.overlaps(offset, offset.saturating_add(len)) {
             return None;
         }
@@ -238,5 +276,22 @@ mod tests {
         let s = m.slice(32, 64);
         assert_eq!(s.word(0), Value::Known(U256::from(7)));
         assert_eq!(s.len(), 64);
+    }
+
+    #[test]
+    fn unknown_tail_makes_later_bytes_opaque() {
+        let mut m = Data::default();
+        m.set_word(0, Value::Known(U256::from(1)));
+        m.set_tail(32);
+        m.set_word(64, Value::Known(U256::from(2)));
+        assert_eq!(m.word(0), Value::Known(U256::from(1)));
+        assert_eq!(m.word(64), Value::Opaque);
+        assert!(!m.is_concrete());
+        let s = m.slice(16, 32);
+        assert_eq!(s.word(0), Value::Opaque);
+        let mut n = Data::default();
+        n.write(0, &m.slice(0, 96));
+        assert_eq!(n.word(0), Value::Known(U256::from(1)));
+        assert_eq!(n.word(64), Value::Opaque);
     }
 }

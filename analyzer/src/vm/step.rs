@@ -120,7 +120,11 @@ impl<S: StateView> Machine<'_, S> {
             }
             op::JUMPI => return self.jumpi(path, pc),
             op::PC => stack.push(Value::from_usize(pc)),
-            op::MSIZE => stack.push(Value::from_usize(frame.memory.len().div_ceil(32) * 32)),
+            op::MSIZE => stack.push(if frame.memory.has_tail() {
+                Value::Opaque
+            } else {
+                Value::from_usize(frame.memory.len().div_ceil(32) * 32)
+            }),
             op::GAS => stack.push(Value::Opaque),
             op::ADDRESS => stack.push(address_word(frame.address)),
             op::CALLER => stack.push(address_word(frame.caller)),
@@ -203,6 +207,11 @@ impl<S: StateView> Machine<'_, S> {
                         Control::Continue
                     }
                     Ok(None) => Control::Continue,
+                    Err(Cause::UnknownOffset) => {
+                        // Reading does not change state: the word is just unknown.
+                        push(path, Value::Opaque);
+                        Control::Continue
+                    }
                     Err(cause) => Control::Cut(cause),
                 };
             }
@@ -220,6 +229,15 @@ impl<S: StateView> Machine<'_, S> {
                         Control::Continue
                     }
                     Ok(None) => Control::Continue,
+                    Err(Cause::UnknownOffset) => {
+                        // Somewhere unknown: all of memory becomes unknown.
+                        path.frames
+                            .last_mut()
+                            .expect("a running frame")
+                            .memory
+                            .set_tail(0);
+                        Control::Continue
+                    }
                     Err(cause) => Control::Cut(cause),
                 };
             }
@@ -228,6 +246,11 @@ impl<S: StateView> Machine<'_, S> {
                 let (d, s) = match (self.range(dst, len), self.range(src, len)) {
                     (Ok(Some(d)), Ok(Some(s))) => (d, s),
                     (Ok(None), _) => return Control::Continue,
+                    (Err(Cause::UnknownOffset), _) | (_, Err(Cause::UnknownOffset)) => {
+                        let frame = path.frames.last_mut().expect("a running frame");
+                        frame.memory.set_tail(dst.as_usize().flatten().unwrap_or(0));
+                        return Control::Continue;
+                    }
                     (Err(cause), _) | (_, Err(cause)) => return Control::Cut(cause),
                     _ => return Control::Continue,
                 };
@@ -240,6 +263,7 @@ impl<S: StateView> Machine<'_, S> {
                 let v = match self.range(offset, len) {
                     Ok(Some((o, l))) => self.keccak(path, o, l),
                     Ok(None) => Value::Known(U256::from_be_bytes(keccak256([]).0)),
+                    Err(Cause::UnknownOffset) => Value::Opaque,
                     Err(cause) => return Control::Cut(cause),
                 };
                 push(path, v);
@@ -273,8 +297,9 @@ impl<S: StateView> Machine<'_, S> {
                 for _ in 0..usize::from(opcode - op::LOG0) {
                     stack.pop();
                 }
-                if let Err(cause) = self.range(offset, len) {
-                    return Control::Cut(cause);
+                // Logs are not state; only a memory range past the budget cuts.
+                if let Err(Cause::MemoryLimit) = self.range(offset, len) {
+                    return Control::Cut(Cause::MemoryLimit);
                 }
             }
             op::RETURN | op::REVERT => {
@@ -283,6 +308,10 @@ impl<S: StateView> Machine<'_, S> {
                     Ok(Some((o, l))) if l <= self.limits.return_bytes => frame.memory.slice(o, l),
                     Ok(Some(_)) => return Control::Cut(Cause::MemoryLimit),
                     Ok(None) => Data::default(),
+                    Err(Cause::UnknownOffset) => {
+                        let success = Value::bool(opcode == op::RETURN);
+                        return Control::exit(success, ReturnData::Unknown);
+                    }
                     Err(cause) => return Control::Cut(cause),
                 };
                 let success = Value::bool(opcode == op::RETURN);
@@ -373,6 +402,15 @@ impl<S: StateView> Machine<'_, S> {
         let (d, l) = match self.range(dst, len) {
             Ok(Some(r)) => r,
             Ok(None) => return Control::Continue,
+            Err(Cause::UnknownOffset) => {
+                // Unknown extent: everything from the destination on is unknown.
+                let from = match dst.as_usize() {
+                    Some(Some(d)) => d,
+                    _ => 0,
+                };
+                frame.memory.set_tail(from);
+                return Control::Continue;
+            }
             Err(cause) => return Control::Cut(cause),
         };
         let src = match src.as_usize() {

@@ -235,3 +235,33 @@ fn unknown_call_target_widens_to_unknown() {
     let p = run(&state(&[(A, code)]), &tx(Some(A), 0, &[]));
     assert_eq!(coarse(&p), vec![&lanes_analyzer::Scope::Unknown]);
 }
+
+#[test]
+fn unknown_return_data_of_unknown_size_does_not_cut() {
+    // call(gas, <unknown>, 0, 0, 0, 0, 0); returndatacopy(0, 0, returndatasize());
+    // sstore(1, 1); return(0, returndatasize())
+    let code = Asm::new()
+        .push(0)
+        .push(0)
+        .push(0)
+        .push(0)
+        .push(0)
+        .op(op::GAS)
+        .op(op::GAS)
+        .op(op::CALL)
+        .op(op::POP)
+        .op(op::RETURNDATASIZE)
+        .push(0)
+        .push(0)
+        .op(op::RETURNDATACOPY)
+        .sstore(1, 1)
+        .op(op::RETURNDATASIZE)
+        .push(0)
+        .op(op::RETURN)
+        .build();
+    let p = run(&state(&[(A, code)]), &tx(Some(A), 0, &[]));
+    assert_eq!(p.exact.get(&slot(A, U256::from(1))), Some(Access::Write));
+    let reasons: Vec<_> = p.widened.iter().map(|w| w.reason.as_str()).collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].starts_with("unknown address"));
+}
