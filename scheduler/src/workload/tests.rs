@@ -201,3 +201,49 @@ fn bad_parameters_are_errors() {
     let empty = Workload::new(WorkloadKind::Amm, 0).generate().unwrap();
     assert!(empty.transactions().is_empty());
 }
+
+#[test]
+fn only_the_hot_spot_serializes_the_block() {
+    use crate::exec::execute_sequential_with;
+    use crate::record::Recorder;
+    use lanes_analyzer::{Limits, analyze_block};
+    // Actual accesses, 100 transactions, 25 of them hot. ETH credits to one recipient are
+    // increments and commute; token transfers to one recipient and swaps on one pair are a
+    // chain of 25.
+    for (kind, hot_batches) in [
+        (WorkloadKind::Raw, 1..=1),
+        (WorkloadKind::Erc20, 25..=25),
+        (WorkloadKind::Amm, 25..=25),
+        // Hot transfers and hot swaps form two chains side by side; hot ETH credits join neither.
+        (WorkloadKind::Mixed, 2..=20),
+    ] {
+        for hot_ratio in [0.0, 0.25] {
+            let input = Workload::new(kind, 100)
+                .with_hot_ratio(hot_ratio)
+                .generate()
+                .unwrap();
+            let mut actual = Vec::new();
+            execute_sequential_with(
+                &input,
+                |_| Recorder::new(),
+                |_, recorder, outcome| actual.push(recorder.finish(&outcome.state).set),
+            )
+            .unwrap();
+            let unit = vec![1; actual.len()];
+            let oracle = crate::plan(&actual, &unit).unwrap();
+            if hot_ratio == 0.0 {
+                assert_eq!(oracle.batches.len(), 1, "{kind}");
+                // Without a hot spot the analyzer predicts the same single batch.
+                let predictions = analyze_block(&input, &Limits::default());
+                let predicted = crate::plan(&predictions, &unit).unwrap();
+                assert_eq!(predicted.batches.len(), 1, "{kind} predicted");
+            } else {
+                assert!(
+                    hot_batches.contains(&oracle.batches.len()),
+                    "{kind}: {} batches",
+                    oracle.batches.len()
+                );
+            }
+        }
+    }
+}
