@@ -9,8 +9,9 @@ use crate::prediction::AccessPrediction;
 use crate::state::{BlockState, ContractCode, StateView};
 use crate::vm::{Entry, Machine, Post, TxEnv};
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{TxKind, U256};
+use alloy_primitives::{Address, TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
+use revm::primitives::hardfork::SpecId;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -69,6 +70,27 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
     results
 }
 
+/// Whether a message to `target` creates or deletes it: any message touches a missing account
+/// (a credit creates it; from Spurious Dragon on, EIP-161, a touched empty account is
+/// deleted at the end), and a call without value deletes an existing empty one.
+pub(crate) fn touch_changes_existence(
+    state: &impl StateView,
+    spec: SpecId,
+    target: &Address,
+    credit: bool,
+) -> bool {
+    let clearing = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+    match state.exists(target) {
+        Some(false) => true,
+        Some(true) if clearing && !credit => {
+            state.balance(target) == Some(U256::ZERO)
+                && state.nonce(target) == Some(0)
+                && state.code(target).is_none()
+        }
+        _ => false,
+    }
+}
+
 /// Predicts one transaction's accesses against the pre-block state.
 pub fn analyze_tx(
     tx: &Transaction,
@@ -94,6 +116,12 @@ fn predict(
     prediction
         .exact
         .insert(Location::balance(sender), Access::Write);
+    if state.exists(&sender) == Some(false) {
+        // A sender that did not exist (a zero gas price) is touched into existence.
+        prediction
+            .exact
+            .insert(Location::code(sender), Access::Write);
+    }
     prediction
         .exact
         .insert(Location::balance(env.beneficiary), Access::Increment);
@@ -117,10 +145,9 @@ fn predict(
     };
     if !value.is_zero() {
         prelude.push((Location::balance(target), Access::Increment));
-        if !create && state.exists(&target) == Some(false) {
-            // The credit brings the account into existence.
-            prelude.push((Location::code(target), Access::Write));
-        }
+    }
+    if !create && touch_changes_existence(state, env.spec, &target, !value.is_zero()) {
+        prelude.push((Location::code(target), Access::Write));
     }
     let Some(code) = code.filter(|c| !c.is_empty()) else {
         for (location, access) in prelude {

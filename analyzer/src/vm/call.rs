@@ -61,6 +61,14 @@ impl<S: StateView> Machine<'_, S> {
         }
         let journal_mark = path.journal.len();
         let access_mark = path.accesses.len();
+        if opcode == op::CALL
+            && value == Value::ZERO
+            && !path.balances.contains_key(&target)
+            && !path.codes.contains_key(&target)
+            && crate::tx::touch_changes_existence(self.state, self.env.spec, &target, false)
+        {
+            path.access(Location::code(target), Access::Write);
+        }
         if value != Value::ZERO {
             let to = if opcode == op::CALL {
                 target
@@ -157,11 +165,10 @@ impl<S: StateView> Machine<'_, S> {
     /// Credits `to`: an increment of its balance, and its creation if it did not exist.
     pub(crate) fn credit(&mut self, path: &mut Path, to: Address) {
         path.access(Location::balance(to), Access::Increment);
-        let exists = path.codes.contains_key(&to)
+        let seen = path.codes.contains_key(&to)
             || path.nonces.contains_key(&to)
-            || path.balances.contains_key(&to)
-            || self.state.exists(&to) != Some(false);
-        if !exists {
+            || path.balances.contains_key(&to);
+        if !seen && crate::tx::touch_changes_existence(self.state, self.env.spec, &to, true) {
             path.access(Location::code(to), Access::Write);
         }
     }
