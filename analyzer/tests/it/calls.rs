@@ -265,3 +265,20 @@ fn unknown_return_data_of_unknown_size_does_not_cut() {
     assert_eq!(reasons.len(), 1, "{reasons:?}");
     assert!(reasons[0].starts_with("unknown address"));
 }
+
+#[test]
+fn touching_an_empty_account_deletes_it_and_a_missing_one_is_touched() {
+    // EIP-161: a value-less message to an existing empty account deletes it.
+    let mut pre = state(&[]);
+    pre.accounts
+        .insert(EOA, lanes_analyzer::PreAccount::default());
+    let p = run(&pre, &tx(Some(EOA), 0, &[]));
+    assert_eq!(p.exact.get(&Location::code(EOA)), Some(Access::Write));
+    // A credited existing account stays: its code is only read.
+    let p = run(&pre, &tx(Some(EOA), 1, &[]));
+    assert_eq!(p.exact.get(&Location::code(EOA)), Some(Access::Read));
+    // A missing account is touched into existence by any message.
+    let missing = Address::repeat_byte(0x99);
+    let p = run(&pre, &tx(Some(missing), 0, &[]));
+    assert_eq!(p.exact.get(&Location::code(missing)), Some(Access::Write));
+}
