@@ -5,9 +5,11 @@ use crate::blocks::find_block_dirs;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lanes_analyzer::{AccessPrediction, BlockInput, Limits, analyze_block};
-use lanes_scheduler::exec::{BlockContext, BlockOutcome, check_header, execute_context};
+use lanes_scheduler::exec::{
+    BlockContext, BlockOutcome, PreStateDb, check_header, execute_prepared,
+};
 use lanes_scheduler::graph::ConflictGraph;
-use lanes_scheduler::runtime::{ParallelOutcome, RuntimeOptions, execute_parallel};
+use lanes_scheduler::runtime::{ParallelOutcome, RuntimeOptions, execute_parallel_prepared};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -125,8 +127,12 @@ pub(crate) fn measure(
         pool.install(|| analyze_block(input, &Limits::default()));
     let graph = ConflictGraph::build(&predictions);
     let analysis_ms = ms(start);
-    let sequential = || execute_context(input, &ctx);
-    let parallel = || pool.install(|| execute_parallel(input, &ctx, &predictions, &graph, options));
+    // Both modes execute over the same prepared pre-state (code hashed and analysed once,
+    // like loading the files): the timings are execution only.
+    let pre = PreStateDb::new(input);
+    let sequential = || execute_prepared(&pre, &ctx);
+    let parallel =
+        || pool.install(|| execute_parallel_prepared(&pre, &ctx, &predictions, &graph, options));
     let reference: BlockOutcome = sequential()?;
     let first: ParallelOutcome = parallel()?;
     let (mut seq_ms, mut par_ms) = (Vec::new(), Vec::new());

@@ -281,6 +281,8 @@ fn empty_predictions_on_a_dependent_block_force_reexecution() {
     let got = parallel(&prepared.input, &prepared.ctx, &empty, 2);
     let reexecuted: Vec<usize> = got.reexecuted.iter().map(|r| r.tx).collect();
     assert_eq!(reexecuted, vec![1]);
-    assert_eq!(got.mispredicted, vec![0, 1]);
+    // Only tx 0's speculative run was recorded and committed (tx 1's failed, and runs on the
+    // committed state are not recorded): an empty prediction misses its accesses.
+    assert_eq!(got.mispredicted, vec![0]);
     assert_eq!(got.outcome, prepared.sequential);
 }

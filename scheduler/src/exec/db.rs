@@ -140,26 +140,74 @@ impl DatabaseRef for PreStateDb<'_> {
     }
 }
 
+/// A pre-state database, owned or shared (prepared once, executed over many times).
+#[derive(Debug)]
+pub enum PreRef<'a> {
+    /// Owned by one execution.
+    Owned(PreStateDb<'a>),
+    /// Shared with others.
+    Shared(&'a PreStateDb<'a>),
+}
+
+impl<'a> PreRef<'a> {
+    /// The pre-state database.
+    pub fn get(&self) -> &PreStateDb<'a> {
+        match self {
+            Self::Owned(db) => db,
+            Self::Shared(db) => db,
+        }
+    }
+}
+
+impl DatabaseRef for PreRef<'_> {
+    type Error = DbError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        self.get().basic_ref(address)
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.get().code_by_hash_ref(code_hash)
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
+        self.get().storage_ref(address, index)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
+        self.get().block_hash_ref(number)
+    }
+}
+
 /// The sequential executor's mutable state: revm's `CacheDB` over the pre-state, recording every
 /// commit into a [`PostState`].
 #[derive(Debug)]
 pub struct InMemoryDb<'a> {
-    cache: CacheDB<PreStateDb<'a>>,
+    cache: CacheDB<PreRef<'a>>,
     post: PostStateBuilder,
 }
 
 impl<'a> InMemoryDb<'a> {
     /// A fresh state equal to the block's pre-state.
     pub fn new(input: &'a BlockInput) -> Self {
+        Self::with(PreRef::Owned(PreStateDb::new(input)))
+    }
+
+    /// A fresh state over an already prepared pre-state.
+    pub fn over(pre: &'a PreStateDb<'a>) -> Self {
+        Self::with(PreRef::Shared(pre))
+    }
+
+    fn with(pre: PreRef<'a>) -> Self {
         Self {
-            cache: CacheDB::new(PreStateDb::new(input)),
+            cache: CacheDB::new(pre),
             post: PostStateBuilder::default(),
         }
     }
 
     /// Every account the commits so far changed, compared with the pre-state.
     pub fn post_state(&self) -> PostState {
-        self.post.finish(&self.cache.db)
+        self.post.finish(self.cache.db.get())
     }
 }
 

@@ -18,7 +18,7 @@ mod spec;
 pub use alloy_hardforks::EthereumHardfork;
 pub use check::{Check, HeaderCheck, check_header};
 pub use context::BlockContext;
-pub use db::{DbError, InMemoryDb, PreStateDb};
+pub use db::{DbError, InMemoryDb, PreRef, PreStateDb};
 pub use env::{PreparedTx, evm_env, prepare_txs};
 pub use error::ExecError;
 pub use post::{AccountChange, AccountState, PostState, PostStateBuilder, Touched};
@@ -73,7 +73,19 @@ pub fn execute_sequential(input: &BlockInput) -> Result<BlockOutcome, ExecError>
 
 /// [`execute_sequential`] with an already prepared context (e.g. a forced fork).
 pub fn execute_context(input: &BlockInput, ctx: &BlockContext) -> Result<BlockOutcome, ExecError> {
-    let mut db = InMemoryDb::new(input);
+    execute_on(InMemoryDb::new(input), ctx)
+}
+
+/// [`execute_context`] over an already prepared pre-state (timings then leave out hashing and
+/// analysing the pre-state's code, which every executor of the block shares).
+pub fn execute_prepared(
+    pre: &PreStateDb<'_>,
+    ctx: &BlockContext,
+) -> Result<BlockOutcome, ExecError> {
+    execute_on(InMemoryDb::over(pre), ctx)
+}
+
+fn execute_on(mut db: InMemoryDb<'_>, ctx: &BlockContext) -> Result<BlockOutcome, ExecError> {
     ctx.pre_block(&mut db)?;
     let mut evm = EthEvmFactory::default().create_evm(db, ctx.evm_env.clone());
     let mut receipts = Vec::with_capacity(ctx.len());

@@ -1,26 +1,33 @@
-//! The parallel runtime (DESIGN.md, "Runtime" and "Beneficiary"): executes a block's batches on
-//! the current rayon pool and returns exactly what sequential execution returns.
+//! The parallel runtime (DESIGN.md, "Runtime" and "Beneficiary"): executes a block on the
+//! current rayon pool, scheduled by the predicted conflict graph, and returns exactly what
+//! sequential execution returns, for any prediction.
 //!
-//! What it does, per batch, in block order of batches:
-//! 1. every transaction of the batch runs on a worker against the state committed so far (one
-//!    shared, read-only [`CommittedState`]), recorded by the [`Recorder`];
-//! 2. the committer walks the batch in block order and validates each transaction: what it
-//!    really read (and wrote) must not have been written or incremented by a transaction
-//!    committed since the batch began. A valid transaction is committed with its balance
-//!    changes as deltas, so fees to the beneficiary and credits it never read back commute with
-//!    earlier ones; an invalid one (or one that failed against the stale snapshot) is executed
-//!    again, right there, against the committed state, and committed exactly;
-//! 3. whether the prediction covered the real accesses is reported per transaction; a wrong
-//!    prediction costs a re-execution only when it really invalidated the transaction.
+//! How: commits form a prefix of the block (transactions 0..k are committed, in block order).
+//! 1. a *wave* runs, on the pool, every transaction whose predecessors in the predicted
+//!    conflict graph are all committed, against the committed state (one shared, read-only
+//!    [`CommittedState`]), recorded by the [`Recorder`];
+//! 2. the committer takes transaction k, validates it — what it really read (and wrote) must
+//!    not have been written or incremented by a transaction committed after its snapshot — and
+//!    commits it with its balance changes as deltas, so fees to the beneficiary and credits it
+//!    never read back commute with earlier ones; an invalid one (or one that failed against its
+//!    snapshot) runs again on the committed state; then k+1, until a transaction has not run;
+//! 3. whether the prediction covered the real accesses is reported per speculative
+//!    transaction; a wrong prediction costs a re-execution only when it really invalidated the
+//!    transaction. A transaction whose predecessors are not all committed waits for a later
+//!    wave; one that is alone runs on the committing thread without the recorder (nothing needs
+//!    its reads), as do re-executions.
 //!
-//! What it does not do (yet): start the next batch before the current one is committed, or
+//! What it does not do (yet): start the next wave while the committer validates, or
 //! re-execute speculatively in parallel; re-executions run on the committing thread.
 
 mod state;
 
 pub use state::{CommittedState, Exclusive};
 
-use crate::exec::{BlockContext, BlockOutcome, ExecError, PreparedTx, TxReceipt, execute_context};
+use crate::exec::{
+    BlockContext, BlockOutcome, ExecError, PreStateDb, PreparedTx, TxReceipt, execute_context,
+    execute_prepared,
+};
 use crate::graph::ConflictGraph;
 use crate::record::{ActualAccess, Recorder};
 use alloy_evm::Evm;
@@ -75,7 +82,8 @@ pub struct ParallelOutcome {
     pub waves: usize,
     /// Transactions executed again, in block order.
     pub reexecuted: Vec<Reexecution>,
-    /// Transactions whose real accesses the prediction did not cover.
+    /// Transactions whose recorded accesses the prediction did not cover (only speculative runs
+    /// are recorded; transactions run alone or again on the committed state are not).
     pub mispredicted: Vec<usize>,
     /// True when the block was below the threshold and ran sequentially.
     pub sequential: bool,
@@ -102,12 +110,42 @@ pub fn execute_parallel(
     execute_planned(input, ctx, predictions, graph)
 }
 
+/// [`execute_parallel`] over an already prepared pre-state (see
+/// [`crate::exec::execute_prepared`]).
+pub fn execute_parallel_prepared(
+    pre: &PreStateDb<'_>,
+    ctx: &BlockContext,
+    predictions: &[AccessPrediction],
+    graph: &ConflictGraph,
+    options: RuntimeOptions,
+) -> Result<ParallelOutcome, ExecError> {
+    if ctx.len() < options.min_parallel_txs {
+        return Ok(ParallelOutcome {
+            outcome: execute_prepared(pre, ctx)?,
+            waves: 0,
+            reexecuted: Vec::new(),
+            mispredicted: Vec::new(),
+            sequential: true,
+        });
+    }
+    execute_with_state(CommittedState::over(pre), ctx, predictions, graph)
+}
+
 /// Executes the block (see the module documentation). `predictions` has one entry per
 /// transaction and `graph` is a conflict graph over them (normally built from them): a
 /// transaction is executed speculatively once its predecessors in `graph` are committed. Any
 /// predictions and any graph give the sequential result; good ones give fewer re-executions.
 pub fn execute_planned(
     input: &BlockInput,
+    ctx: &BlockContext,
+    predictions: &[AccessPrediction],
+    graph: &ConflictGraph,
+) -> Result<ParallelOutcome, ExecError> {
+    execute_with_state(CommittedState::new(input), ctx, predictions, graph)
+}
+
+fn execute_with_state(
+    mut state: CommittedState<'_>,
     ctx: &BlockContext,
     predictions: &[AccessPrediction],
     graph: &ConflictGraph,
@@ -125,7 +163,6 @@ pub fn execute_planned(
             .map_or(0, |i| i + 1);
         released[after].push(j);
     }
-    let mut state = CommittedState::new(input);
     ctx.pre_block(&mut Exclusive(&mut state))?;
     let mut committer = Committer {
         ctx,
@@ -216,7 +253,18 @@ struct Committer<'c, 'a> {
 impl Committer<'_, '_> {
     /// Runs transaction `k` on the committed state (not yet committed).
     fn run(&mut self, k: usize) -> Result<Recorded, ExecError> {
-        run_recorded(self.ctx, &mut self.evm, k)
+        // Nothing validates a run on the committed state, so its reads are not needed: run
+        // without the recorder (revm's fast path) and take the changes from its state.
+        self.evm.disable_inspector();
+        let outcome = self.ctx.transact_in(k, &mut self.evm);
+        self.evm.enable_inspector();
+        let outcome = outcome?;
+        let actual = Recorder::new().finish(&outcome.state);
+        Ok(Recorded {
+            outcome,
+            actual,
+            reads_known: false,
+        })
     }
 
     /// Validates and commits transaction `k`'s speculative run against prefix `snapshot`, or
@@ -267,10 +315,11 @@ impl Committer<'_, '_> {
 
     /// Book-keeping after transaction `k` is committed: receipt, writers, prediction check.
     fn finish(&mut self, k: usize, recorded: &Recorded) {
-        if self
-            .predictions
-            .get(k)
-            .is_none_or(|p| !recorded.actual.covered_by(p))
+        if recorded.reads_known
+            && self
+                .predictions
+                .get(k)
+                .is_none_or(|p| !recorded.actual.covered_by(p))
         {
             self.mispredicted.push(k);
         }
@@ -299,7 +348,9 @@ fn commit_speculative(
     index: usize,
     recorded: Recorded,
 ) -> Result<Recorded, ExecError> {
-    let Recorded { outcome, actual } = recorded;
+    let Recorded {
+        outcome, actual, ..
+    } = recorded;
     let ResultAndState {
         result,
         state: changes,
@@ -318,6 +369,7 @@ fn commit_speculative(
             state: EvmState::default(),
         },
         actual,
+        reads_known: true,
     })
 }
 
@@ -325,6 +377,8 @@ fn commit_speculative(
 struct Recorded {
     outcome: ResultAndState,
     actual: ActualAccess,
+    /// Whether the recorder ran (reads known), or only the changes were taken from the state.
+    reads_known: bool,
 }
 
 fn run_recorded<DB: alloy_evm::Database>(
@@ -335,7 +389,11 @@ fn run_recorded<DB: alloy_evm::Database>(
     *evm.inspector_mut() = Recorder::new();
     let outcome = ctx.transact_in(index, evm)?;
     let actual = evm.inspector_mut().finish(&outcome.state);
-    Ok(Recorded { outcome, actual })
+    Ok(Recorded {
+        outcome,
+        actual,
+        reads_known: true,
+    })
 }
 
 /// The locations `actual` read or wrote that a transaction committed after its snapshot

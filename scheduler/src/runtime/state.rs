@@ -1,7 +1,7 @@
 //! The runtime's canonical state: the pre-state plus everything committed so far, readable by
 //! many workers at once and written only by the committer.
 
-use crate::exec::{DbError, PostState, PostStateBuilder, PreStateDb};
+use crate::exec::{DbError, PostState, PostStateBuilder, PreRef, PreStateDb};
 use alloy_primitives::{Address, B256, U256, map::AddressMap, map::B256Map};
 use lanes_analyzer::BlockInput;
 use revm::bytecode::Bytecode;
@@ -14,7 +14,7 @@ use revm::{Database, DatabaseCommit, DatabaseRef};
 /// share during a batch; commits happen between executions, in block order.
 #[derive(Debug)]
 pub struct CommittedState<'a> {
-    base: PreStateDb<'a>,
+    base: PreRef<'a>,
     committed: PostStateBuilder,
     codes: B256Map<Bytecode>,
 }
@@ -22,8 +22,17 @@ pub struct CommittedState<'a> {
 impl<'a> CommittedState<'a> {
     /// The block's pre-state, nothing committed (code hashed on the current rayon pool).
     pub fn new(input: &'a BlockInput) -> Self {
+        Self::with(PreRef::Owned(PreStateDb::new_parallel(input)))
+    }
+
+    /// An already prepared pre-state, nothing committed.
+    pub fn over(pre: &'a PreStateDb<'a>) -> Self {
+        Self::with(PreRef::Shared(pre))
+    }
+
+    fn with(base: PreRef<'a>) -> Self {
         Self {
-            base: PreStateDb::new_parallel(input),
+            base,
             committed: PostStateBuilder::default(),
             codes: B256Map::default(),
         }
@@ -36,7 +45,7 @@ impl<'a> CommittedState<'a> {
 
     /// Every account the commits changed, compared with the pre-state.
     pub fn post_state(&self) -> PostState {
-        self.committed.finish(&self.base)
+        self.committed.finish(self.base.get())
     }
 
     /// Commits a transaction's state as revm returned it (its original values are this
