@@ -1,8 +1,8 @@
 //! `lanes bench`: `lanes execute`'s measurement (sequential and parallel interleaved in one
 //! process after a warm-up, medians) over block directories or a generated workload.
 
-use crate::blocks::{find_block_dirs, run_parallel};
-use crate::execute::{BlockTiming, measure, median};
+use crate::blocks::find_block_dirs;
+use crate::execute::{BlockTiming, measure, median, progress};
 use anyhow::{Context, bail};
 use lanes_analyzer::BlockInput;
 use lanes_scheduler::runtime::RuntimeOptions;
@@ -194,9 +194,16 @@ fn bench_workload(
 
 fn bench_dirs(args: &BenchArgs, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     let dirs = find_block_dirs(&args.dirs)?;
-    // One block at a time (one job): blocks measured concurrently would time each other.
-    let results = run_parallel(&dirs, 1, "bench", |dir| bench_dir(dir, pool, args));
-    let blocks = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    // One block at a time on this thread. Not on a rayon pool: a worker of one pool waiting in
+    // `install` on another runs its own pool's queued jobs meanwhile, so one block's timing
+    // would include other blocks' measurements.
+    let bar = progress(dirs.len());
+    let mut blocks = Vec::with_capacity(dirs.len());
+    for dir in &dirs {
+        blocks.push(bench_dir(dir, pool, args)?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
     let summary = summarize(&blocks, args.threads);
     let ok = blocks.iter().all(|b| b.measurement.ok());
     let report = DirsReport { summary, blocks };
