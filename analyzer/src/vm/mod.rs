@@ -163,6 +163,8 @@ pub(crate) struct Machine<'a, S: StateView> {
     steps: u64,
     pub(crate) paths: usize,
     work: Vec<Path>,
+    /// Whether the prediction already widened to "unknown, written": the rest is not run.
+    gave_up: bool,
     /// Values the last SLOAD may have (set by `sload` when the state offers several).
     pub(crate) alternatives: Vec<U256>,
     /// The slot those values are for.
@@ -190,6 +192,7 @@ impl<'a, S: StateView> Machine<'a, S> {
             steps: 0,
             paths: 1,
             work: Vec::new(),
+            gave_up: false,
             alternatives: Vec::new(),
             alternatives_at: (Address::ZERO, U256::ZERO),
         }
@@ -245,13 +248,20 @@ impl<'a, S: StateView> Machine<'a, S> {
         });
         self.work.push(path);
         while let Some(path) = self.work.pop() {
-            self.run_path(path);
+            if self.gave_up {
+                self.abandon(path);
+            } else {
+                self.run_path(path);
+            }
         }
         self.out
     }
 
     /// Records a widening.
     pub(crate) fn widen(&mut self, scope: Scope, access: Access, reason: String) {
+        if scope == Scope::Unknown && access == Access::Write {
+            self.gave_up = true;
+        }
         self.out.widened.insert(Widening {
             scope,
             access,
@@ -273,9 +283,22 @@ impl<'a, S: StateView> Machine<'a, S> {
         true
     }
 
+    /// Keeps what a path found so far without running it further: once the prediction says
+    /// "unknown, written", more paths add nothing it does not already cover. Its changes count
+    /// as unknown values for later transactions (no post values are kept).
+    fn abandon(&mut self, mut path: Path) {
+        for (location, access) in path.accesses.drain(..) {
+            self.out.exact.insert(location, access);
+        }
+    }
+
     fn run_path(&mut self, mut path: Path) {
         loop {
             if path.frames.is_empty() {
+                return;
+            }
+            if self.gave_up {
+                self.abandon(path);
                 return;
             }
             self.steps += 1;
