@@ -3,11 +3,14 @@
 
 use crate::blocks::find_block_dirs;
 use crate::execute::{BlockTiming, measure, median, progress};
+use alloy_primitives::Address;
 use anyhow::{Context, bail};
 use lanes_analyzer::BlockInput;
+use lanes_analyzer::input::{BLOCK_FILE, PRESTATE_FILE};
 use lanes_scheduler::runtime::RuntimeOptions;
 use lanes_scheduler::{Workload, WorkloadKind};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,6 +34,10 @@ pub(crate) struct BenchArgs {
     /// Seed of the workload generator.
     #[arg(long, default_value_t = 1, requires = "workload")]
     seed: u64,
+    /// Also write the generated block as a block directory (block.json, prestate.json), for
+    /// `lanes execute`, `lanes analyze` and `lanes verify`.
+    #[arg(long, value_name = "DIR", requires = "workload")]
+    out: Option<PathBuf>,
     /// Worker threads of the parallel runtime.
     #[arg(long, short, default_value_t = 2)]
     threads: usize,
@@ -152,6 +159,9 @@ fn bench_workload(
     let input = workload
         .generate()
         .with_context(|| format!("generating the {kind} workload"))?;
+    if let Some(dir) = &args.out {
+        write_block_dir(&input, dir)?;
+    }
     let timing = measure(&input, pool, RuntimeOptions::default(), args.runs)?;
     let report = WorkloadReport {
         workload: kind.name(),
@@ -304,6 +314,35 @@ fn print_table(out: &mut impl Write, report: &DirsReport) -> anyhow::Result<()> 
         s.speedup_min,
         s.speedup_with_analysis_median
     )?;
+    Ok(())
+}
+
+/// Writes `input` in the block-directory layout `BlockInput::load` reads.
+fn write_block_dir(input: &BlockInput, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let prestate: BTreeMap<Address, serde_json::Value> = input
+        .prestate
+        .accounts
+        .iter()
+        .map(|(address, account)| {
+            let value = serde_json::json!({
+                "balance": account.balance,
+                "nonce": account.nonce,
+                "code": account.code,
+                "storage": account.storage,
+            });
+            (*address, value)
+        })
+        .collect();
+    let files = [
+        (BLOCK_FILE, serde_json::to_vec(&input.block)?),
+        (PRESTATE_FILE, serde_json::to_vec(&prestate)?),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
     Ok(())
 }
 

@@ -79,3 +79,30 @@ fn a_workload_and_directories_together_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_generated_block_written_out_loads_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mixed");
+    let (code, generated) = bench(&[
+        "--workload",
+        "mixed",
+        "--txs",
+        "30",
+        "--hot-ratio",
+        "0.2",
+        "--runs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let (code, loaded) = bench(&[out.to_str().unwrap(), "--runs", "1", "--json"]);
+    assert_eq!(code, 0);
+    let block = &loaded["blocks"][0];
+    assert_eq!(block["txs"], 30);
+    assert_eq!(block["gas"], generated["gas"]);
+    assert_eq!(block["header_ok"], true);
+    assert_eq!(block["identical"], true);
+}
