@@ -166,7 +166,6 @@ fn execute_with_state(
     ctx.pre_block(&mut Exclusive(&mut state))?;
     let mut committer = Committer {
         ctx,
-        predictions,
         evm: ctx.evm(WrapDatabaseRef(state), Recorder::new()),
         last_writer: HashMap::default(),
         receipts: Vec::with_capacity(n),
@@ -204,7 +203,7 @@ fn execute_with_state(
             .with_min_len(per_job)
             .map_init(
                 || ctx.evm(WrapDatabaseRef(shared), Recorder::new()),
-                |evm, &j| (j, run_recorded(ctx, evm, j)),
+                |evm, &j| (j, run_recorded(ctx, evm, j, predictions.get(j))),
             )
             .collect();
         for (j, result) in results {
@@ -240,7 +239,6 @@ type CommitterEvm<'a> = EthEvm<WrapDatabaseRef<CommittedState<'a>>, Recorder, Pr
 /// The committing side: the canonical state and what the block has produced so far.
 struct Committer<'c, 'a> {
     ctx: &'c BlockContext,
-    predictions: &'c [AccessPrediction],
     evm: CommitterEvm<'a>,
     /// The last transaction that wrote or incremented each location.
     last_writer: HashMap<Location, usize>,
@@ -263,7 +261,7 @@ impl Committer<'_, '_> {
         Ok(Recorded {
             outcome,
             actual,
-            reads_known: false,
+            covered: None,
         })
     }
 
@@ -315,12 +313,7 @@ impl Committer<'_, '_> {
 
     /// Book-keeping after transaction `k` is committed: receipt, writers, prediction check.
     fn finish(&mut self, k: usize, recorded: &Recorded) {
-        if recorded.reads_known
-            && self
-                .predictions
-                .get(k)
-                .is_none_or(|p| !recorded.actual.covered_by(p))
-        {
+        if recorded.covered == Some(false) {
             self.mispredicted.push(k);
         }
         let actual = &recorded.actual.set;
@@ -349,7 +342,9 @@ fn commit_speculative(
     recorded: Recorded,
 ) -> Result<Recorded, ExecError> {
     let Recorded {
-        outcome, actual, ..
+        outcome,
+        actual,
+        covered,
     } = recorded;
     let ResultAndState {
         result,
@@ -369,7 +364,7 @@ fn commit_speculative(
             state: EvmState::default(),
         },
         actual,
-        reads_known: true,
+        covered,
     })
 }
 
@@ -377,22 +372,25 @@ fn commit_speculative(
 struct Recorded {
     outcome: ResultAndState,
     actual: ActualAccess,
-    /// Whether the recorder ran (reads known), or only the changes were taken from the state.
-    reads_known: bool,
+    /// Whether the prediction covered the recorded accesses (checked on the worker); `None`
+    /// when the recorder did not run (only the changes were taken from the state).
+    covered: Option<bool>,
 }
 
 fn run_recorded<DB: alloy_evm::Database>(
     ctx: &BlockContext,
     evm: &mut EthEvm<DB, Recorder, PrecompilesMap>,
     index: usize,
+    prediction: Option<&AccessPrediction>,
 ) -> Result<Recorded, ExecError> {
     *evm.inspector_mut() = Recorder::new();
     let outcome = ctx.transact_in(index, evm)?;
     let actual = evm.inspector_mut().finish(&outcome.state);
+    let covered = Some(prediction.is_some_and(|p| actual.covered_by(p)));
     Ok(Recorded {
         outcome,
         actual,
-        reads_known: true,
+        covered,
     })
 }
 
