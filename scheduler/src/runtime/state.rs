@@ -1,7 +1,7 @@
 //! The runtime's canonical state: the pre-state plus everything committed so far, readable by
 //! many workers at once and written only by the committer.
 
-use crate::exec::{DbError, PostState, PostStateBuilder, PreRef, PreStateDb};
+use crate::exec::{AccountState, DbError, PostState, PostStateBuilder, PreRef, PreStateDb};
 use alloy_primitives::{Address, B256, U256, map::AddressMap, map::B256Map};
 use lanes_analyzer::BlockInput;
 use revm::bytecode::Bytecode;
@@ -62,12 +62,15 @@ impl<'a> CommittedState<'a> {
     pub fn commit_rebased(&mut self, state: EvmState) -> Result<(), DbError> {
         let mut rebased: AddressMap<Account> = AddressMap::default();
         for (address, mut account) in state {
-            if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
+            if !account.is_touched() {
+                continue;
+            }
+            if account.is_created() || account.is_selfdestructed() {
                 // Created and destroyed accounts are written whole (both read the account).
                 rebased.insert(address, account);
                 continue;
             }
-            let current = self.basic_ref(address)?.unwrap_or_default();
+            let current = self.current(&address);
             let original = account.original_info();
             let info = &mut account.info;
             info.balance = current
@@ -78,14 +81,36 @@ impl<'a> CommittedState<'a> {
                 info.nonce = current.nonce;
             }
             if info.code_hash == original.code_hash {
+                // Unchanged code: only the hash is committed; the code is already known.
                 info.code_hash = current.code_hash;
-                info.code = current.code;
+                info.code = None;
             }
             rebased.insert(address, account);
         }
         self.remember_code(&rebased);
         self.committed.apply(&rebased);
         Ok(())
+    }
+
+    /// An account's balance, nonce and code hash now (zero and no code when it does not exist).
+    fn current(&self, address: &Address) -> AccountState {
+        let empty = AccountState {
+            balance: U256::ZERO,
+            nonce: 0,
+            code_hash: KECCAK_EMPTY,
+        };
+        match self.committed.get(address) {
+            Some(touched) => touched.account.unwrap_or(empty),
+            None => self
+                .base
+                .get()
+                .account(address)
+                .map_or(empty, |info| AccountState {
+                    balance: info.balance,
+                    nonce: info.nonce,
+                    code_hash: info.code_hash,
+                }),
+        }
     }
 
     fn remember_code(&mut self, state: &EvmState) {
