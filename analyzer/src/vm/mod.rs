@@ -4,6 +4,7 @@
 mod arith;
 mod call;
 mod data;
+mod host;
 mod path;
 mod step;
 mod storage;
