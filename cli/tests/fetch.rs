@@ -1,7 +1,7 @@
 //! `lanes fetch` against a real node (anvil, from npm) and against a tiny scripted JSON-RPC
 //! server for the failures a real node will not produce on demand.
 //!
-//! anvil comes from `npm install --prefix .tools @foundry-rs/anvil-linux-amd64` (what `.ci/run`
+//! anvil comes from `npm install --prefix .tools @foundry-rs/anvil-linux-amd64` (what `scripts/test`
 //! does); `LANES_ANVIL` may point at another binary.
 
 mod support;

@@ -36,7 +36,7 @@ fn anvil_binary() -> PathBuf {
     assert!(
         local.is_file(),
         "anvil is not installed: run `npm install --prefix .tools @foundry-rs/anvil-linux-amd64@1.7.1` \
-         in the repository root (what .ci/run does), or set LANES_ANVIL to an anvil binary"
+         in the repository root (what scripts/test does), or set LANES_ANVIL to an anvil binary"
     );
     local
 }
