@@ -89,6 +89,19 @@ pub struct ParallelOutcome {
     pub sequential: bool,
 }
 
+impl ParallelOutcome {
+    /// A block run sequentially because it was below the threshold.
+    fn ran_sequentially(outcome: BlockOutcome) -> Self {
+        Self {
+            outcome,
+            waves: 0,
+            reexecuted: Vec::new(),
+            mispredicted: Vec::new(),
+            sequential: true,
+        }
+    }
+}
+
 /// Executes the block on the current rayon pool ([`execute_planned`]), or sequentially when it
 /// is below the threshold of `options`.
 pub fn execute_parallel(
@@ -99,13 +112,9 @@ pub fn execute_parallel(
     options: RuntimeOptions,
 ) -> Result<ParallelOutcome, ExecError> {
     if ctx.len() < options.min_parallel_txs {
-        return Ok(ParallelOutcome {
-            outcome: execute_context(input, ctx)?,
-            waves: 0,
-            reexecuted: Vec::new(),
-            mispredicted: Vec::new(),
-            sequential: true,
-        });
+        return Ok(ParallelOutcome::ran_sequentially(execute_context(
+            input, ctx,
+        )?));
     }
     execute_planned(input, ctx, predictions, graph)
 }
@@ -120,13 +129,9 @@ pub fn execute_parallel_prepared(
     options: RuntimeOptions,
 ) -> Result<ParallelOutcome, ExecError> {
     if ctx.len() < options.min_parallel_txs {
-        return Ok(ParallelOutcome {
-            outcome: execute_prepared(pre, ctx)?,
-            waves: 0,
-            reexecuted: Vec::new(),
-            mispredicted: Vec::new(),
-            sequential: true,
-        });
+        return Ok(ParallelOutcome::ran_sequentially(execute_prepared(
+            pre, ctx,
+        )?));
     }
     execute_with_state(CommittedState::over(pre), ctx, predictions, graph)
 }
