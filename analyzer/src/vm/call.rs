@@ -261,24 +261,15 @@ impl<S: StateView> Machine<'_, S> {
         if value != Value::ZERO {
             self.transfer(path, creator, created, value);
         }
-        if !init.is_concrete() {
-            self.widen(
-                Scope::Unknown,
-                Access::Write,
-                Cause::UnknownCreate.at(pc, code_address),
-            );
-            path.set_code(created, None);
-            let frame = path.frames.last_mut().expect("a running frame");
-            frame.returndata = ReturnData::Unknown;
-            frame.stack.push(Value::Opaque);
-            return Control::Continue;
-        }
-        if path.frames.len() >= self.limits.call_depth {
-            self.widen(
-                Scope::Unknown,
-                Access::Write,
-                Cause::CallDepth.at(pc, code_address),
-            );
+        let cut = if !init.is_concrete() {
+            Some(Cause::UnknownCreate)
+        } else if path.frames.len() >= self.limits.call_depth {
+            Some(Cause::CallDepth)
+        } else {
+            None
+        };
+        if let Some(cause) = cut {
+            self.widen(Scope::Unknown, Access::Write, cause.at(pc, code_address));
             path.set_code(created, None);
             let frame = path.frames.last_mut().expect("a running frame");
             frame.returndata = ReturnData::Unknown;
