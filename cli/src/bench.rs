@@ -2,7 +2,7 @@
 //! process after a warm-up, medians) over block directories or a generated workload.
 
 use crate::blocks::find_block_dirs;
-use crate::execute::{BlockTiming, measure, median, progress};
+use crate::execute::{self, BlockTiming, measure, median, progress};
 use alloy_primitives::Address;
 use anyhow::{Context, bail};
 use lanes_analyzer::BlockInput;
@@ -118,12 +118,8 @@ struct BlockReport {
 
 #[derive(Debug, Serialize)]
 struct Summary {
-    blocks: usize,
-    identical: usize,
-    header_ok: usize,
-    speedup_mean: f64,
-    speedup_median: f64,
-    speedup_min: f64,
+    #[serde(flatten)]
+    speeds: execute::Summary,
     speedup_with_analysis_median: f64,
     threads: usize,
 }
@@ -244,22 +240,15 @@ fn bench_dir(
 }
 
 fn summarize(blocks: &[BlockReport], threads: usize) -> Summary {
-    let mut speedups: Vec<f64> = blocks.iter().map(|b| b.measurement.speedup).collect();
     let mut with_analysis: Vec<f64> = blocks
         .iter()
         .map(|b| b.measurement.speedup_with_analysis)
         .collect();
     Summary {
-        blocks: blocks.len(),
-        identical: blocks.iter().filter(|b| b.measurement.identical).count(),
-        header_ok: blocks.iter().filter(|b| b.measurement.header_ok).count(),
-        speedup_mean: if speedups.is_empty() {
-            0.0
-        } else {
-            speedups.iter().sum::<f64>() / speedups.len() as f64
-        },
-        speedup_min: speedups.iter().copied().reduce(f64::min).unwrap_or(0.0),
-        speedup_median: median(&mut speedups),
+        speeds: execute::Summary::of(blocks.iter().map(|b| {
+            let m = &b.measurement;
+            (m.identical, m.header_ok, m.speedup)
+        })),
         speedup_with_analysis_median: median(&mut with_analysis),
         threads,
     }
@@ -305,13 +294,13 @@ fn print_table(out: &mut impl Write, report: &DirsReport) -> anyhow::Result<()> 
         out,
         "{} blocks, {} threads, {} identical, {} header ok; speedup mean {:.2} median {:.2} \
          min {:.2}; including analysis, median {:.2}",
-        s.blocks,
+        s.speeds.blocks,
         s.threads,
-        s.identical,
-        s.header_ok,
-        s.speedup_mean,
-        s.speedup_median,
-        s.speedup_min,
+        s.speeds.identical,
+        s.speeds.header_ok,
+        s.speeds.speedup_mean,
+        s.speeds.speedup_median,
+        s.speeds.speedup_min,
         s.speedup_with_analysis_median
     )?;
     Ok(())

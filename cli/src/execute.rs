@@ -57,14 +57,16 @@ pub(crate) struct BlockTiming {
     pub(crate) mispredicted: usize,
 }
 
+/// Blocks identical to sequential and matching their headers, and the speedups' statistics;
+/// shared by `lanes execute` and `lanes bench`.
 #[derive(Debug, Serialize)]
-struct Summary {
-    blocks: usize,
-    identical: usize,
-    header_ok: usize,
-    speedup_mean: f64,
-    speedup_median: f64,
-    speedup_min: f64,
+pub(crate) struct Summary {
+    pub(crate) blocks: usize,
+    pub(crate) identical: usize,
+    pub(crate) header_ok: usize,
+    pub(crate) speedup_mean: f64,
+    pub(crate) speedup_median: f64,
+    pub(crate) speedup_min: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -180,22 +182,32 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
 }
 
 fn summarize(blocks: &[BlockTiming]) -> Summary {
-    let mut speedups: Vec<f64> = blocks.iter().map(|b| b.speedup).collect();
-    Summary {
-        blocks: blocks.len(),
-        identical: blocks.iter().filter(|b| b.identical).count(),
-        header_ok: blocks.iter().filter(|b| b.header_ok).count(),
-        speedup_mean: if speedups.is_empty() {
-            0.0
-        } else {
-            speedups.iter().sum::<f64>() / speedups.len() as f64
-        },
-        speedup_min: speedups
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
-            .min(f64::MAX),
-        speedup_median: median(&mut speedups),
+    Summary::of(blocks.iter().map(|b| (b.identical, b.header_ok, b.speedup)))
+}
+
+impl Summary {
+    /// Summarises `(identical, header_ok, speedup)` per block; statistics of no blocks are 0.
+    pub(crate) fn of(blocks: impl IntoIterator<Item = (bool, bool, f64)>) -> Self {
+        let (mut count, mut identical, mut header_ok) = (0, 0, 0);
+        let mut speedups = Vec::new();
+        for (same, header, speedup) in blocks {
+            count += 1;
+            identical += usize::from(same);
+            header_ok += usize::from(header);
+            speedups.push(speedup);
+        }
+        Self {
+            blocks: count,
+            identical,
+            header_ok,
+            speedup_mean: if speedups.is_empty() {
+                0.0
+            } else {
+                speedups.iter().sum::<f64>() / speedups.len() as f64
+            },
+            speedup_min: speedups.iter().copied().reduce(f64::min).unwrap_or(0.0),
+            speedup_median: median(&mut speedups),
+        }
     }
 }
 
