@@ -47,14 +47,10 @@ pub(crate) struct BlockTiming {
     pub(crate) analysis_ms: f64,
     pub(crate) speedup: f64,
     pub(crate) reexecuted: usize,
-    #[serde(skip)]
     pub(crate) txs: usize,
-    #[serde(skip)]
     pub(crate) gas: u64,
-    #[serde(skip)]
-    pub(crate) waves: usize,
-    #[serde(skip)]
-    pub(crate) mispredicted: usize,
+    /// Transactions run speculatively (the rest ran as the next to commit).
+    pub(crate) speculated: usize,
 }
 
 /// Blocks identical to sequential and matching their headers, and the speedups' statistics;
@@ -133,8 +129,7 @@ pub(crate) fn measure(
     // like loading the files): the timings are execution only.
     let pre = PreStateDb::new(input);
     let sequential = || execute_prepared(&pre, &ctx);
-    let parallel =
-        || pool.install(|| execute_parallel_prepared(&pre, &ctx, &predictions, &graph, options));
+    let parallel = || pool.install(|| execute_parallel_prepared(&pre, &ctx, &graph, options));
     let reference: BlockOutcome = sequential()?;
     let first: ParallelOutcome = parallel()?;
     let (mut seq_ms, mut par_ms) = (Vec::new(), Vec::new());
@@ -158,8 +153,7 @@ pub(crate) fn measure(
         reexecuted: first.reexecuted.len(),
         txs: ctx.len(),
         gas: reference.gas_used,
-        waves: first.waves,
-        mispredicted: first.mispredicted.len(),
+        speculated: first.speculated,
     })
 }
 
@@ -226,7 +220,7 @@ pub(crate) fn progress(len: usize) -> ProgressBar {
 fn print_table(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:>10} {:>5} {:>10} {:>9} {:>9} {:>9} {:>7} {:>5} {:>6} {:>6} {:>9} {:>6}",
+        "{:>10} {:>5} {:>10} {:>9} {:>9} {:>9} {:>7} {:>5} {:>6} {:>9} {:>6}",
         "block",
         "txs",
         "gas",
@@ -234,16 +228,15 @@ fn print_table(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
         "par_ms",
         "anal_ms",
         "speedup",
-        "waves",
+        "spec",
         "reexec",
-        "mispr",
         "identical",
         "header"
     )?;
     for b in &report.blocks {
         writeln!(
             out,
-            "{:>10} {:>5} {:>10} {:>9.2} {:>9.2} {:>9.2} {:>7.2} {:>5} {:>6} {:>6} {:>9} {:>6}",
+            "{:>10} {:>5} {:>10} {:>9.2} {:>9.2} {:>9.2} {:>7.2} {:>5} {:>6} {:>9} {:>6}",
             b.block,
             b.txs,
             b.gas,
@@ -251,9 +244,8 @@ fn print_table(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
             b.parallel_ms,
             b.analysis_ms,
             b.speedup,
-            b.waves,
+            b.speculated,
             b.reexecuted,
-            b.mispredicted,
             b.identical,
             b.header_ok
         )?;

@@ -1,6 +1,6 @@
 //! What a transaction really read, wrote and incremented: the one definition of an *actual*
 //! access set (DESIGN.md, "Locations and access sets" and "Commutative increments"), used by the
-//! metrics, the runtime's validation and the reports.
+//! metrics and the reports (the runtime validates by value instead: `runtime/validate.rs`).
 //!
 //! A [`Recorder`] is a revm [`Inspector`](revm::Inspector) that notes reads while the
 //! transaction runs; [`Recorder::finish`] then derives the changes from revm's post-transaction

@@ -47,7 +47,7 @@ fn parallel(
 ) -> ParallelOutcome {
     let graph = ConflictGraph::build(predictions);
     pool(threads)
-        .install(|| execute_planned(input, ctx, predictions, &graph))
+        .install(|| execute_planned(input, ctx, &graph))
         .unwrap_or_else(|e| panic!("{}: {e}", input.dir.display()))
 }
 
@@ -273,16 +273,17 @@ fn extreme_predictions_give_the_sequential_result() {
 }
 
 #[test]
-fn empty_predictions_on_a_dependent_block_force_reexecution() {
-    // The hand-made block's two transactions share a sender: with no predictions both run
-    // against the pre-state, and the second must run again (its nonce was taken).
+fn empty_predictions_on_a_dependent_block_give_the_sequential_result() {
+    // The hand-made block's two transactions share a sender: with no predictions both may run
+    // at once, and then the second must run again (its nonce was taken). Whether they overlap
+    // depends on timing; the result may not.
     let prepared = &BLOCKS[0];
     let empty = vec![AccessPrediction::default(); prepared.predictions.len()];
-    let got = parallel(&prepared.input, &prepared.ctx, &empty, 2);
-    let reexecuted: Vec<usize> = got.reexecuted.iter().map(|r| r.tx).collect();
-    assert_eq!(reexecuted, vec![1]);
-    // Only tx 0's speculative run was recorded and committed (tx 1's failed, and runs on the
-    // committed state are not recorded): an empty prediction misses its accesses.
-    assert_eq!(got.mispredicted, vec![0]);
-    assert_eq!(got.outcome, prepared.sequential);
+    for _ in 0..20 {
+        let got = parallel(&prepared.input, &prepared.ctx, &empty, 2);
+        assert_eq!(got.outcome, prepared.sequential);
+        for r in &got.reexecuted {
+            assert_eq!(r.tx, 1, "{r:?}");
+        }
+    }
 }

@@ -59,7 +59,7 @@ pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
         .expect("a thread pool");
     let parallel = || {
         pool.install(|| {
-            execute_parallel(input, &ctx, &predictions, &graph, RuntimeOptions::default())
+            execute_parallel(input, &ctx, &graph, RuntimeOptions::default())
                 .expect("the block executes")
         })
     };

@@ -10,6 +10,12 @@ use revm::primitives::KECCAK_EMPTY;
 use revm::state::{Account, AccountInfo, EvmState};
 use revm::{Database, DatabaseCommit, DatabaseRef};
 
+const EMPTY: AccountState = AccountState {
+    balance: U256::ZERO,
+    nonce: 0,
+    code_hash: KECCAK_EMPTY,
+};
+
 /// Pre-state plus committed changes. `&CommittedState` is a `DatabaseRef` that rayon workers
 /// share during a batch; commits happen between executions, in block order.
 #[derive(Debug)]
@@ -94,22 +100,18 @@ impl<'a> CommittedState<'a> {
 
     /// An account's balance, nonce and code hash now (zero and no code when it does not exist).
     fn current(&self, address: &Address) -> AccountState {
-        let empty = AccountState {
-            balance: U256::ZERO,
-            nonce: 0,
-            code_hash: KECCAK_EMPTY,
-        };
+        self.account_now(address).unwrap_or(EMPTY)
+    }
+
+    /// An account's balance, nonce and code hash now, `None` when it does not exist.
+    pub fn account_now(&self, address: &Address) -> Option<AccountState> {
         match self.committed.get(address) {
-            Some(touched) => touched.account.unwrap_or(empty),
-            None => self
-                .base
-                .get()
-                .account(address)
-                .map_or(empty, |info| AccountState {
-                    balance: info.balance,
-                    nonce: info.nonce,
-                    code_hash: info.code_hash,
-                }),
+            Some(touched) => touched.account,
+            None => self.base.get().account(address).map(|info| AccountState {
+                balance: info.balance,
+                nonce: info.nonce,
+                code_hash: info.code_hash,
+            }),
         }
     }
 

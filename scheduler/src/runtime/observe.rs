@@ -1,0 +1,224 @@
+//! Speculative execution at revm's full speed: no inspector, only a handful of opcodes wrapped
+//! to note which balances a transaction's execution depended on.
+//!
+//! Every value a transaction reads from the database is in revm's post-transaction state (the
+//! account as loaded, each slot's original value), so validation compares those with the
+//! committed state. Balances are the exception: a credit loads the account without looking at
+//! its balance, and such credits commute (DESIGN.md, "Commutative increments"). So a balance is
+//! compared only where execution really looked at it:
+//! - `BALANCE`, `SELFBALANCE`, and the sender of a value transfer (`CALL`/`CALLCODE`/`CREATE*`
+//!   with value; it must have enough) or of a `SELFDESTRUCT`: the balance itself;
+//! - a `CALL` or `SELFDESTRUCT` target (new-account gas) and `EXTCODEHASH` (zero for an empty
+//!   account): only whether the account is alive (exists, and before Spurious Dragon that is
+//!   all; from it on, is not empty).
+//!
+//! The transaction's sender, EIP-7702 authorities and accounts the transaction creates or
+//! destroys are compared whole by the validator.
+
+use super::state::CommittedState;
+use crate::exec::{BlockContext, DbError};
+use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
+use alloy_evm::precompiles::PrecompilesMap;
+use alloy_primitives::{Address, B256, U256};
+use revm::bytecode::Bytecode;
+use revm::bytecode::opcode::{
+    BALANCE, CALL, CALLCODE, CREATE, CREATE2, EXTCODEHASH, SELFBALANCE, SELFDESTRUCT,
+};
+use revm::interpreter::instructions::utility::IntoAddress;
+use revm::interpreter::instructions::{contract, host};
+use revm::interpreter::interpreter::EthInterpreter;
+use revm::interpreter::interpreter_types::InputsTr;
+use revm::interpreter::{InstructionContext, InstructionExecResult};
+use revm::state::AccountInfo;
+use revm::{Database, DatabaseRef};
+use std::sync::RwLock;
+
+/// Accounts whose balance, or only liveness, one execution depended on.
+#[derive(Debug, Default)]
+pub(super) struct Observed {
+    /// Balance compared exactly.
+    pub(super) balances: Vec<Address>,
+    /// Only whether the account is alive.
+    pub(super) liveness: Vec<Address>,
+}
+
+impl Observed {
+    /// Forgets everything, before the next execution.
+    pub(super) fn clear(&mut self) {
+        self.balances.clear();
+        self.liveness.clear();
+    }
+}
+
+/// A database that collects [`Observed`] accounts for the wrapped opcodes.
+pub(super) trait Observe {
+    /// Where the current execution's observations go.
+    fn observed(&mut self) -> &mut Observed;
+}
+
+/// One worker's database: the committed state, read under its lock, so a transaction sees
+/// whatever is committed when it reads (the validator checks every value it saw).
+#[derive(Debug)]
+pub(super) struct LiveDb<'s, 'a> {
+    state: &'s RwLock<CommittedState<'a>>,
+    observed: Observed,
+}
+
+impl<'s, 'a> LiveDb<'s, 'a> {
+    /// A reader of `state`.
+    pub(super) fn new(state: &'s RwLock<CommittedState<'a>>) -> Self {
+        Self {
+            state,
+            observed: Observed::default(),
+        }
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&CommittedState<'a>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        // A worker that panicked mid-read cannot have left a commit half done: reads only.
+        let guard = self
+            .state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&guard)
+    }
+}
+
+impl Observe for LiveDb<'_, '_> {
+    fn observed(&mut self) -> &mut Observed {
+        &mut self.observed
+    }
+}
+
+impl Database for LiveDb<'_, '_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        self.read(|s| s.basic_ref(address))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.read(|s| s.code_by_hash_ref(code_hash))
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        self.read(|s| s.storage_ref(address, index))
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        self.read(|s| s.block_hash_ref(number))
+    }
+}
+
+/// An EVM for `ctx`'s block over `db`, without inspector, whose balance-observing opcodes
+/// report to `db` (see the module documentation).
+pub(super) fn observing_evm<DB>(
+    ctx: &BlockContext,
+    db: DB,
+) -> EthEvm<DB, revm::inspector::NoOpInspector, PrecompilesMap>
+where
+    DB: alloy_evm::Database + Observe,
+{
+    let mut inner = EthEvmBuilder::new(db, ctx.evm_env.clone())
+        .build()
+        .into_inner();
+    let table = inner.instruction.instruction_table_mut();
+    table[usize::from(BALANCE)] = revm::interpreter::Instruction::new(balance::<DB>);
+    table[usize::from(SELFBALANCE)] = revm::interpreter::Instruction::new(selfbalance::<DB>);
+    table[usize::from(EXTCODEHASH)] = revm::interpreter::Instruction::new(extcodehash::<DB>);
+    table[usize::from(CALL)] = revm::interpreter::Instruction::new(call::<DB>);
+    table[usize::from(CALLCODE)] = revm::interpreter::Instruction::new(callcode::<DB>);
+    table[usize::from(CREATE)] = revm::interpreter::Instruction::new(create::<DB, false>);
+    table[usize::from(CREATE2)] = revm::interpreter::Instruction::new(create::<DB, true>);
+    table[usize::from(SELFDESTRUCT)] = revm::interpreter::Instruction::new(selfdestruct::<DB>);
+    EthEvm::new(inner, false)
+}
+
+type Ictx<'c, DB> = InstructionContext<'c, EthEvmContext<DB>, EthInterpreter>;
+
+fn observed<'c, DB: alloy_evm::Database + Observe>(c: &'c mut Ictx<'_, DB>) -> &'c mut Observed {
+    c.host.journaled_state.database.observed()
+}
+
+/// The address `n` items below the stack's top, if there is one (an underflow fails the
+/// instruction anyway).
+fn address_at<DB: alloy_evm::Database>(c: &Ictx<'_, DB>, n: usize) -> Option<Address> {
+    c.interpreter
+        .stack
+        .peek(n)
+        .ok()
+        .map(IntoAddress::into_address)
+}
+
+/// Whether the stack item `n` below the top is non-zero.
+fn nonzero_at<DB: alloy_evm::Database>(c: &Ictx<'_, DB>, n: usize) -> bool {
+    c.interpreter.stack.peek(n).is_ok_and(|v| !v.is_zero())
+}
+
+fn balance<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> InstructionExecResult {
+    if let Some(address) = address_at(&c, 0) {
+        observed(&mut c).balances.push(address);
+    }
+    host::balance(c)
+}
+
+fn selfbalance<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> InstructionExecResult {
+    let me = c.interpreter.input.target_address();
+    observed(&mut c).balances.push(me);
+    host::selfbalance(c)
+}
+
+fn extcodehash<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> InstructionExecResult {
+    if let Some(address) = address_at(&c, 0) {
+        observed(&mut c).liveness.push(address);
+    }
+    host::extcodehash(c)
+}
+
+/// `CALL`: gas, address, value, ...
+fn call<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> InstructionExecResult {
+    let me = c.interpreter.input.target_address();
+    let target = address_at(&c, 1);
+    let value = nonzero_at(&c, 2);
+    let seen = observed(&mut c);
+    if let Some(target) = target {
+        seen.liveness.push(target);
+    }
+    if value {
+        seen.balances.push(me);
+    }
+    contract::call::<CALL, _, _>(c)
+}
+
+/// `CALLCODE`: a value "transfer" to itself still needs the balance.
+fn callcode<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> InstructionExecResult {
+    if nonzero_at(&c, 2) {
+        let me = c.interpreter.input.target_address();
+        observed(&mut c).balances.push(me);
+    }
+    contract::call::<CALLCODE, _, _>(c)
+}
+
+/// `CREATE`/`CREATE2`: value first.
+fn create<DB: alloy_evm::Database + Observe, const IS_CREATE2: bool>(
+    mut c: Ictx<'_, DB>,
+) -> InstructionExecResult {
+    if nonzero_at(&c, 0) {
+        let me = c.interpreter.input.target_address();
+        observed(&mut c).balances.push(me);
+    }
+    contract::create::<IS_CREATE2, _, _>(c)
+}
+
+fn selfdestruct<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> InstructionExecResult {
+    let me = c.interpreter.input.target_address();
+    let target = address_at(&c, 0);
+    let seen = observed(&mut c);
+    seen.balances.push(me);
+    if let Some(target) = target {
+        seen.liveness.push(target);
+    }
+    host::selfdestruct(c)
+}

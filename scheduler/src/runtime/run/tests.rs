@@ -1,0 +1,224 @@
+//! The committer on hand-made blocks: what a stale speculative run reads makes it run again;
+//! credits it never looked at do not.
+
+use super::*;
+use crate::exec::execute_context;
+use lanes_analyzer::{AccessPrediction, BlockInput, Location};
+
+fn simple_block() -> BlockInput {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/blocks/simple");
+    BlockInput::load(&dir).unwrap()
+}
+
+#[test]
+fn a_run_that_read_a_nonce_taken_since_runs_again() {
+    // Both transactions come from one sender. Run the second against the pre-state, as a
+    // worker would before the first commits: it fails (nonce too high) and must run again.
+    let input = simple_block();
+    let ctx = BlockContext::new(&input).unwrap();
+    let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
+    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    {
+        let mut sched = run.sched();
+        sched.status[1] = Status::Running;
+    }
+    let early = run.speculate(1, &mut evm);
+    assert!(early.result.is_err(), "tx 1 has nonce 1; the pre-state 0");
+    run.sched().done(1, early);
+    let mut committer = run.committer.lock().unwrap();
+    assert!(run.commit_available(&mut committer, &mut evm));
+    assert_eq!(committer.next, 2);
+    assert!(committer.error.is_none());
+    let reexecuted: Vec<usize> = committer.reexecuted.iter().map(|r| r.tx).collect();
+    assert_eq!(reexecuted, vec![1]);
+    let want = execute_context(&input, &ctx).unwrap();
+    assert_eq!(committer.receipts, want.receipts);
+}
+
+#[test]
+fn a_stale_read_is_named() {
+    // Tx 0's run validates against the state it ran on, and no longer once it is
+    // committed: the sender's nonce and balance it read have moved on.
+    let input = simple_block();
+    let ctx = BlockContext::new(&input).unwrap();
+    let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
+    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    let first = run.speculate(0, &mut evm);
+    let sender = ctx.tx(0).unwrap().env.caller;
+    let ResultAndState { state, .. } = first.result.unwrap();
+    // Nothing committed: tx 0's own run is current.
+    let mut observed = Observed::default();
+    let committed = run.state.read().unwrap();
+    assert!(
+        stale_locations(&committed, &state, &mut observed, ctx.tx(0).unwrap(), true).is_empty()
+    );
+    drop(committed);
+    run.state.write().unwrap().commit_exact(&state);
+    let committed = run.state.read().unwrap();
+    let stale = stale_locations(&committed, &state, &mut observed, ctx.tx(0).unwrap(), true);
+    assert!(stale.contains(&Location::nonce(sender)), "{stale:?}");
+    assert!(stale.contains(&Location::balance(sender)), "{stale:?}");
+}
+
+const S0: &str = "0x1000000000000000000000000000000000000001";
+const S1: &str = "0x1000000000000000000000000000000000000002";
+/// A plain account; in the pre-state only when a test says so.
+const X: &str = "0x7700000000000000000000000000000000000077";
+/// The contract tx 1 calls.
+const C: &str = "0xc000000000000000000000000000000000000000";
+const Y: &str = "0x7900000000000000000000000000000000000079";
+
+fn addr(a: &str) -> alloy_primitives::Address {
+    a.parse().unwrap()
+}
+
+/// `PUSH20 address`, as hex.
+fn push(a: &str) -> String {
+    format!("73{}", a.trim_start_matches("0x"))
+}
+
+/// `CALL(GAS, to, value, 0, 0, 0, 0)` leaving its success flag on the stack.
+fn call(to: &str, value: u8) -> String {
+    format!("6000600060006000{}{value:02x}{}5af1", "60", push(to))
+}
+
+/// Code that runs `body` only when called without value (so tx 0 paying the contract does not
+/// run it), then stops.
+fn without_value(body: &str) -> String {
+    let end = body.len() / 2 + 4;
+    format!("3460{end:02x}57{body}5b00")
+}
+
+/// A two-transaction block on the simple block's header: `S0` sends `value0` wei to `to0`,
+/// then `S1` calls `C` (code `code`, balance `c_balance`); X is in the pre-state with
+/// `x_balance` if given.
+fn block(
+    to0: &str,
+    value0: u64,
+    code: &str,
+    c_balance: u64,
+    x_balance: Option<u64>,
+) -> (tempfile::TempDir, BlockInput) {
+    let simple = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/blocks/simple");
+    let mut header: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(simple.join("block.json")).unwrap()).unwrap();
+    let tx = |from: &str, to: &str, value: u64, index: u64| {
+        let mut t = header["transactions"][0].clone();
+        t["from"] = from.into();
+        t["to"] = to.into();
+        t["value"] = format!("{value:#x}").into();
+        t["gas"] = "0x30d40".into();
+        t["transactionIndex"] = format!("{index:#x}").into();
+        t["hash"] = format!("0x{:064x}", 0xf0 + index).into();
+        t
+    };
+    let txs = vec![tx(S0, to0, value0, 0), tx(S1, C, 0, 1)];
+    header["transactions"] = txs.into();
+    let ether = "0x8ac7230489e80000";
+    let mut prestate = serde_json::json!({
+        S0: { "balance": ether, "nonce": 0 },
+        S1: { "balance": ether, "nonce": 0 },
+        C: { "balance": format!("{c_balance:#x}"), "nonce": 1, "code": format!("0x{code}") },
+    });
+    if let Some(balance) = x_balance {
+        prestate[X] = serde_json::json!({ "balance": format!("{balance:#x}"), "nonce": 0 });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("block.json"), header.to_string()).unwrap();
+    std::fs::write(dir.path().join("prestate.json"), prestate.to_string()).unwrap();
+    let input = BlockInput::load(dir.path()).unwrap();
+    (dir, input)
+}
+
+/// Runs tx 1 speculatively on the pre-state, then commits the block; checks the result is
+/// the sequential one and returns the re-executions.
+fn second_runs_first(input: &BlockInput) -> Vec<Reexecution> {
+    let ctx = BlockContext::new(input).unwrap();
+    let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
+    let run = Run::new(&ctx, CommittedState::new(input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    run.sched().status[1] = Status::Running;
+    let early = run.speculate(1, &mut evm);
+    assert!(early.result.is_ok(), "{:?}", early.result.err());
+    run.sched().done(1, early);
+    let mut committer = run.committer.lock().unwrap();
+    run.commit_available(&mut committer, &mut evm);
+    assert!(committer.error.is_none(), "{:?}", committer.error);
+    assert_eq!(committer.next, 2);
+    let want = execute_context(input, &ctx).unwrap();
+    assert_eq!(committer.receipts, want.receipts);
+    let reexecuted = std::mem::take(&mut committer.reexecuted);
+    drop(committer);
+    drop(evm);
+    let state = run.state.into_inner().unwrap();
+    assert_eq!(state.post_state(), want.post_state);
+    reexecuted
+}
+
+/// The locations that made tx 1 run again (it must be the only re-execution).
+fn conflicts(reexecuted: &[Reexecution]) -> Vec<Location> {
+    assert_eq!(reexecuted.len(), 1, "{reexecuted:?}");
+    assert_eq!(reexecuted[0].tx, 1);
+    reexecuted[0].conflicts.clone()
+}
+
+#[test]
+fn credits_never_looked_at_commit_as_deltas() {
+    // Both pay X (alive), and both pay the beneficiary.
+    let code = format!("{}5000", call(X, 1));
+    let (_dir, input) = block(X, 5, &code, 10, Some(1));
+    assert_eq!(second_runs_first(&input), vec![]);
+}
+
+#[test]
+fn balance_of_a_credited_account_is_a_conflict() {
+    // C stores BALANCE(X); tx 0 pays X first.
+    let code = format!("{}3160005500", push(X));
+    let (_dir, input) = block(X, 5, &code, 0, Some(1));
+    assert!(conflicts(&second_runs_first(&input)).contains(&Location::balance(addr(X))));
+}
+
+#[test]
+fn selfbalance_of_a_credited_contract_is_a_conflict() {
+    // C stores SELFBALANCE; tx 0 pays C.
+    let (_dir, input) = block(C, 5, &without_value("47600055"), 0, None);
+    assert_eq!(
+        conflicts(&second_runs_first(&input)),
+        vec![Location::balance(addr(C))]
+    );
+}
+
+#[test]
+fn a_value_call_needs_the_balance_it_spends() {
+    // C (balance 0) sends 5 wei to Y and stores whether it could; tx 0 gives C 10 wei.
+    let code = without_value(&format!("{}600055", call(Y, 5)));
+    let (_dir, input) = block(C, 10, &code, 0, None);
+    assert_eq!(
+        conflicts(&second_runs_first(&input)),
+        vec![Location::balance(addr(C))]
+    );
+}
+
+#[test]
+fn a_value_call_to_an_account_brought_to_life_is_a_conflict() {
+    // C sends 1 wei to X, paying new-account gas while X does not exist; tx 0 creates X.
+    let code = format!("{}5000", call(X, 1));
+    let (_dir, input) = block(X, 5, &code, 10, None);
+    assert_eq!(
+        conflicts(&second_runs_first(&input)),
+        vec![Location::code(addr(X))]
+    );
+}
+
+#[test]
+fn extcodehash_of_an_account_brought_to_life_is_a_conflict() {
+    // C stores EXTCODEHASH(X): zero while X does not exist; tx 0 creates X.
+    let code = format!("{}3f60005500", push(X));
+    let (_dir, input) = block(X, 5, &code, 0, None);
+    assert_eq!(
+        conflicts(&second_runs_first(&input)),
+        vec![Location::code(addr(X))]
+    );
+}

@@ -1,0 +1,100 @@
+//! Validation by value: a speculative execution is the sequential one exactly when every value
+//! it read equals the value the transactions before it left behind. Execution is a function of
+//! the values read, so the same values mean the same reads, in the same order, and the same
+//! result, however the committed state moved while it ran.
+//!
+//! Balances are the exception ([`super::observe`]): one the execution never looked at may
+//! differ, since its change is committed as a delta.
+
+use super::observe::Observed;
+use super::state::CommittedState;
+use crate::exec::{AccountState, PreparedTx};
+use alloy_primitives::Address;
+use lanes_analyzer::Location;
+use revm::DatabaseRef;
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::{Account, EvmState};
+
+/// The locations whose value `state` (one execution of `tx`) read differs from the committed
+/// one, sorted; empty when the execution can be committed. `spurious` says whether EIP-161
+/// (Spurious Dragon) applies: before it, an account is alive when it exists, even empty.
+pub(super) fn stale_locations(
+    committed: &CommittedState<'_>,
+    state: &EvmState,
+    observed: &mut Observed,
+    tx: &PreparedTx,
+    spurious: bool,
+) -> Vec<Location> {
+    observed.balances.sort_unstable();
+    observed.balances.dedup();
+    observed.liveness.sort_unstable();
+    observed.liveness.dedup();
+    let strict = |address: &Address, account: &Account| {
+        *address == tx.env.caller
+            || account.is_created()
+            || account.is_selfdestructed()
+            || observed.balances.binary_search(address).is_ok()
+            || tx.authorities.contains(address)
+    };
+    let mut stale = Vec::new();
+    for (address, account) in state {
+        let seen = seen(account);
+        let now = committed.account_now(address);
+        let (seen_or_empty, now_or_empty) = (seen.unwrap_or(EMPTY), now.unwrap_or(EMPTY));
+        if seen_or_empty.nonce != now_or_empty.nonce {
+            stale.push(Location::nonce(*address));
+        }
+        if seen_or_empty.code_hash != now_or_empty.code_hash {
+            stale.push(Location::code(*address));
+        }
+        if strict(address, account) {
+            if seen.is_some() != now.is_some() {
+                stale.push(Location::code(*address));
+            }
+            if seen_or_empty.balance != now_or_empty.balance {
+                stale.push(Location::balance(*address));
+            }
+        } else if observed.liveness.binary_search(address).is_ok()
+            && alive(seen, spurious) != alive(now, spurious)
+        {
+            stale.push(Location::code(*address));
+        }
+        for (slot, value) in &account.storage {
+            let now = committed.storage_ref(*address, *slot).ok();
+            if now.is_none_or(|now| now != value.original_value) {
+                stale.push(Location::storage(*address, *slot));
+            }
+        }
+    }
+    stale.sort_unstable();
+    stale.dedup();
+    stale
+}
+
+const EMPTY: AccountState = AccountState {
+    balance: alloy_primitives::U256::ZERO,
+    nonce: 0,
+    code_hash: KECCAK_EMPTY,
+};
+
+/// The account as the execution loaded it, `None` when it did not exist.
+fn seen(account: &Account) -> Option<AccountState> {
+    if account.is_loaded_as_not_existing() {
+        return None;
+    }
+    let info = account.original_info();
+    Some(AccountState {
+        balance: info.balance,
+        nonce: info.nonce,
+        code_hash: info.code_hash,
+    })
+}
+
+/// Whether calls into it pay no new-account gas and `EXTCODEHASH` is not zero.
+fn alive(account: Option<AccountState>, spurious: bool) -> bool {
+    match account {
+        None => false,
+        Some(_) if !spurious => true,
+        Some(a) => !(a.balance.is_zero() && a.nonce == 0 && a.code_hash == KECCAK_EMPTY),
+    }
+}
