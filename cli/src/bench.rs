@@ -66,6 +66,8 @@ struct Measurement {
     speedup: f64,
     /// `sequential_ms / (analysis_ms + parallel_ms)`.
     speedup_with_analysis: f64,
+    /// Receipts root and logs bloom, computed after either execution and timed apart.
+    commitments_ms: f64,
     identical: bool,
     header_ok: bool,
     reexecuted: usize,
@@ -84,6 +86,7 @@ impl Measurement {
             speedup: timing.speedup,
             speedup_with_analysis: timing.sequential_ms
                 / (timing.analysis_ms + timing.parallel_ms).max(1e-9),
+            commitments_ms: timing.commitments_ms,
             identical: timing.identical,
             header_ok: timing.header_ok,
             reexecuted: timing.reexecuted,

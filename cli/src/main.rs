@@ -11,6 +11,12 @@ mod verify;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Execution allocates and frees many small maps, often on different threads (a speculative
+// run's state is built on one worker and committed on another): glibc's allocator serializes
+// on that, mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Predict, schedule and run Ethereum block transactions in parallel.
 #[derive(Debug, Parser)]
 #[command(name = "lanes", version, about)]

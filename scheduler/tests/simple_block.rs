@@ -78,10 +78,10 @@ fn receipts_root_and_bloom_equal_hand_built_alloy_receipts() {
     ]
     .map(|r| ReceiptEnvelope::Eip1559(r.with_bloom()));
     assert_eq!(
-        outcome.receipts_root,
+        outcome.receipts_root(),
         proofs::calculate_receipt_root(&expected)
     );
-    assert_eq!(outcome.logs_bloom, logs_bloom([&contract_log()]));
+    assert_eq!(outcome.logs_bloom(), logs_bloom([&contract_log()]));
     // The fixture's header carries these values, so the block verifies.
     let check = check_header(&input, &outcome);
     assert_eq!(

@@ -67,19 +67,19 @@ pub fn check_header(input: &BlockInput, outcome: &BlockOutcome) -> HeaderCheck {
     let header = &input.block.header;
     let mut details = Vec::new();
     let receipts_root = if outcome.spec.is_enabled_in(SpecId::BYZANTIUM) {
-        let check = Check::of(header.receipts_root() == outcome.receipts_root);
+        let computed = outcome.receipts_root();
+        let check = Check::of(header.receipts_root() == computed);
         if check == Check::Mismatch {
             details.push(format!(
-                "receipts root: header {}, computed {}",
+                "receipts root: header {}, computed {computed}",
                 header.receipts_root(),
-                outcome.receipts_root
             ));
         }
         check
     } else {
         Check::Skipped
     };
-    let logs_bloom = Check::of(header.logs_bloom() == outcome.logs_bloom);
+    let logs_bloom = Check::of(header.logs_bloom() == outcome.logs_bloom());
     if logs_bloom == Check::Mismatch {
         details.push("logs bloom differs from the header's".to_string());
     }

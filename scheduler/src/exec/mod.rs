@@ -43,10 +43,6 @@ pub struct BlockOutcome {
     pub receipts: Vec<TxReceipt>,
     /// Gas used by the block.
     pub gas_used: u64,
-    /// Union of the receipts' blooms.
-    pub logs_bloom: Bloom,
-    /// Receipts root with EIP-658 statuses (the header's from Byzantium on).
-    pub receipts_root: B256,
     /// Every account the block changed.
     pub post_state: PostState,
 }
@@ -57,11 +53,21 @@ impl BlockOutcome {
         Self {
             spec,
             gas_used: receipts.last().map_or(0, |r| r.cumulative_gas_used),
-            logs_bloom: block_bloom(&receipts),
-            receipts_root: receipts_root(&receipts),
             receipts,
             post_state,
         }
+    }
+
+    /// Union of the receipts' blooms (computed on each call: a header commitment, not part of
+    /// execution).
+    pub fn logs_bloom(&self) -> Bloom {
+        block_bloom(&self.receipts)
+    }
+
+    /// Receipts root with EIP-658 statuses, the header's from Byzantium on (computed on each
+    /// call).
+    pub fn receipts_root(&self) -> B256 {
+        receipts_root(&self.receipts)
     }
 }
 

@@ -301,7 +301,7 @@ impl<'c, 'a> Run<'c, 'a> {
             result,
             mut observed,
         } = *run;
-        let ResultAndState { result, state } = match result {
+        let ResultAndState { result, mut state } = match result {
             Ok(outcome) => outcome,
             Err(err) => {
                 committer.reexecuted.push(Reexecution {
@@ -315,7 +315,7 @@ impl<'c, 'a> Run<'c, 'a> {
         let tx = self.ctx.tx(k)?;
         let conflicts = {
             let committed = self.state.read().unwrap_or_else(PoisonError::into_inner);
-            stale_locations(&committed, &state, &mut observed, tx, self.spurious)
+            stale_locations(&committed, &mut state, &mut observed, tx, self.spurious)
         };
         if !conflicts.is_empty() {
             committer.reexecuted.push(Reexecution {

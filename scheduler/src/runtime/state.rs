@@ -65,36 +65,31 @@ impl<'a> CommittedState<'a> {
     /// written since (validated): balance changes are applied as deltas (so fee payments and
     /// other credits commute with earlier credits), and fields it did not change keep their
     /// current values.
-    pub fn commit_rebased(&mut self, state: EvmState) -> Result<(), DbError> {
-        let mut rebased: AddressMap<Account> = AddressMap::default();
-        for (address, mut account) in state {
-            if !account.is_touched() {
+    pub fn commit_rebased(&mut self, mut state: EvmState) -> Result<(), DbError> {
+        for (address, account) in &mut state {
+            // Created and destroyed accounts are written whole (both read the account).
+            if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
                 continue;
             }
-            if account.is_created() || account.is_selfdestructed() {
-                // Created and destroyed accounts are written whole (both read the account).
-                rebased.insert(address, account);
-                continue;
-            }
-            let current = self.current(&address);
-            let original = account.original_info();
+            let current = self.current(address);
+            let original = account.original_info_mut();
+            let (balance, nonce, code_hash) =
+                (original.balance, original.nonce, original.code_hash);
             let info = &mut account.info;
             info.balance = current
                 .balance
                 .wrapping_add(info.balance)
-                .wrapping_sub(original.balance);
-            if info.nonce == original.nonce {
+                .wrapping_sub(balance);
+            if info.nonce == nonce {
                 info.nonce = current.nonce;
             }
-            if info.code_hash == original.code_hash {
+            if info.code_hash == code_hash {
                 // Unchanged code: only the hash is committed; the code is already known.
                 info.code_hash = current.code_hash;
                 info.code = None;
             }
-            rebased.insert(address, account);
         }
-        self.remember_code(&rebased);
-        self.committed.apply(&rebased);
+        self.commit_exact(&state);
         Ok(())
     }
 
@@ -116,7 +111,7 @@ impl<'a> CommittedState<'a> {
     }
 
     fn remember_code(&mut self, state: &EvmState) {
-        for account in state.values() {
+        for account in state.values().filter(|a| a.is_touched()) {
             let info = &account.info;
             if info.code_hash != KECCAK_EMPTY
                 && let Some(code) = &info.code

@@ -20,7 +20,7 @@ use revm::state::{Account, EvmState};
 /// (Spurious Dragon) applies: before it, an account is alive when it exists, even empty.
 pub(super) fn stale_locations(
     committed: &CommittedState<'_>,
-    state: &EvmState,
+    state: &mut EvmState,
     observed: &mut Observed,
     tx: &PreparedTx,
     spurious: bool,
@@ -78,11 +78,12 @@ const EMPTY: AccountState = AccountState {
 };
 
 /// The account as the execution loaded it, `None` when it did not exist.
-fn seen(account: &Account) -> Option<AccountState> {
+fn seen(account: &mut Account) -> Option<AccountState> {
     if account.is_loaded_as_not_existing() {
         return None;
     }
-    let info = account.original_info();
+    // Not `original_info()`: it clones the code, whose reference count other threads share.
+    let info = account.original_info_mut();
     Some(AccountState {
         balance: info.balance,
         nonce: info.nonce,

@@ -128,8 +128,8 @@ pub(super) fn assemble(workload: &Workload, prestate: PreState, calls: &[Call]) 
 /// and points the transactions at it.
 pub(super) fn seal(input: &mut BlockInput, outcome: &BlockOutcome) {
     let mut header = input.block.header.inner.clone();
-    header.receipts_root = outcome.receipts_root;
-    header.logs_bloom = outcome.logs_bloom;
+    header.receipts_root = outcome.receipts_root();
+    header.logs_bloom = outcome.logs_bloom();
     header.gas_used = outcome.gas_used;
     let hash = header.hash_slow();
     input.block.header = alloy_rpc_types_eth::Header::new(header);

@@ -47,17 +47,30 @@ fn a_stale_read_is_named() {
     let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
     let first = run.speculate(0, &mut evm);
     let sender = ctx.tx(0).unwrap().env.caller;
-    let ResultAndState { state, .. } = first.result.unwrap();
+    let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
     let mut observed = Observed::default();
     let committed = run.state.read().unwrap();
     assert!(
-        stale_locations(&committed, &state, &mut observed, ctx.tx(0).unwrap(), true).is_empty()
+        stale_locations(
+            &committed,
+            &mut state,
+            &mut observed,
+            ctx.tx(0).unwrap(),
+            true
+        )
+        .is_empty()
     );
     drop(committed);
     run.state.write().unwrap().commit_exact(&state);
     let committed = run.state.read().unwrap();
-    let stale = stale_locations(&committed, &state, &mut observed, ctx.tx(0).unwrap(), true);
+    let stale = stale_locations(
+        &committed,
+        &mut state,
+        &mut observed,
+        ctx.tx(0).unwrap(),
+        true,
+    );
     assert!(stale.contains(&Location::nonce(sender)), "{stale:?}");
     assert!(stale.contains(&Location::balance(sender)), "{stale:?}");
 }
