@@ -10,9 +10,10 @@
 //! so an unknown key widens to that mapping's family only. A branch on an unknown condition
 //! forks the path; a path cut by a budget widens with a [`Cause`]. Calls are followed with the
 //! right storage context, precompiles are computed, CREATE/CREATE2 addresses derived. Over a
-//! block, transactions are analysed in parallel against the pre-block state, then, in block
-//! order, those that read a value an earlier transaction changed are analysed again against
-//! the values (or the few alternatives) the earlier predictions leave.
+//! block, every transaction's prediction is the one made against the values (or the few
+//! alternatives) the earlier predictions leave: the calling thread analyses in block order,
+//! the others analyse the end of the block ahead against the pre-block state, and such an
+//! early prediction is kept only if the state before the transaction gives every answer it got.
 
 /// Why predictions widen.
 pub mod cause;
@@ -30,6 +31,8 @@ pub mod origins;
 mod overlay;
 /// Predicted access sets with widened families.
 pub mod prediction;
+/// The state's answers an analysis relied on.
+mod queries;
 /// Read-only pre-block state and analysed code.
 pub mod state;
 /// Entry points.

@@ -151,46 +151,12 @@ impl<'a, S: StateView> Overlay<'a, S> {
 }
 
 impl<S: StateView> View<'_, '_, S> {
-    /// Whether `location` may differ from the pre-block state.
-    fn changed(&self, location: &Location) -> bool {
-        let o = self.overlay;
-        match location {
-            Location::Storage { address, slot } => {
-                any_before(o.storage.get(&(*address, *slot)), self.before)
-                    || self.slot_clobbered(address, slot)
-            }
-            Location::Balance { address } => any_before(o.balances.get(address), self.before),
-            Location::Nonce { address } => any_before(o.nonces.get(address), self.before),
-            Location::Code { address } => any_before(o.codes.get(address), self.before),
-        }
-    }
-
     fn slot_clobbered(&self, address: &Address, slot: &U256) -> bool {
         let o = self.overlay;
         any_before(o.clobbered.get(address), self.before)
             || o.families.iter().any(|(i, a, root)| {
                 *i < self.before && a == address && o.origins.derives_from(*slot, *root)
             })
-    }
-
-    /// Whether a prediction relied on a value that earlier transactions changed (to another or
-    /// an unknown value).
-    pub(crate) fn stale(&self, post: &Post) -> bool {
-        post.seen
-            .iter()
-            .any(|(location, seen)| self.changed(location) && self.value(location) != Some(*seen))
-    }
-
-    /// A location's value as this view knows it (code: its length).
-    fn value(&self, location: &Location) -> Option<U256> {
-        match location {
-            Location::Storage { address, slot } => self.storage(address, slot),
-            Location::Balance { address } => self.balance(address),
-            Location::Nonce { address } => self.nonce(address).map(U256::from),
-            Location::Code { address } => {
-                Some(U256::from(self.code(address).map_or(0, |c| c.len())))
-            }
-        }
     }
 
     /// Every value a slot may hold at this point of the block (`None`: unknown).

@@ -8,12 +8,11 @@ use std::sync::{Arc, OnceLock};
 /// Contract code with its jump destinations and what it can reach beyond its own storage.
 #[derive(Clone, Debug)]
 pub struct ContractCode {
-    /// The code, padded with STOPs so a truncated PUSH reads zeros.
-    padded: Bytes,
-    /// The unpadded length.
-    len: usize,
-    /// Valid JUMPDEST offsets.
-    jumps: JumpTable,
+    /// The code as deployed (reads past the end are STOPs and zeros).
+    code: Bytes,
+    /// Valid JUMPDEST offsets (revm's analysis), computed on first use: code that is only
+    /// measured or copied is never analysed.
+    jumps: OnceLock<JumpTable>,
     /// keccak256 of the code (EXTCODEHASH), computed on first use.
     hash: OnceLock<B256>,
     /// Whether any opcode can touch another account (calls, creates, BALANCE, EXTCODE*,
@@ -22,18 +21,11 @@ pub struct ContractCode {
 }
 
 impl ContractCode {
-    /// Analyses raw legacy bytecode.
+    /// Wraps raw legacy bytecode; nothing is analysed yet.
     pub fn new(raw: Bytes) -> Self {
-        let len = raw.len();
-        let bytecode = Bytecode::new_legacy(raw);
-        let jumps = bytecode
-            .legacy_jump_table()
-            .cloned()
-            .unwrap_or_else(|| JumpTable::from_slice(&[], 0));
         Self {
-            padded: bytecode.bytecode().clone(),
-            len,
-            jumps,
+            code: raw,
+            jumps: OnceLock::new(),
             hash: OnceLock::new(),
             reach: OnceLock::new(),
         }
@@ -43,8 +35,7 @@ impl ContractCode {
     fn scan(&self) -> (bool, bool) {
         let (mut reaches_out, mut writes_storage) = (false, false);
         let mut pc = 0;
-        while pc < self.len {
-            let op = self.padded[pc];
+        while let Some(&op) = self.code.get(pc) {
             match op {
                 opcode::CALL
                 | opcode::CALLCODE
@@ -65,34 +56,40 @@ impl ContractCode {
         (reaches_out, writes_storage)
     }
 
-    /// The code bytes (padded with zeros past `len`).
+    /// The code bytes.
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.padded
+        &self.code
     }
 
-    /// Unpadded length.
+    /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.len
+        self.code.len()
     }
 
     /// Whether there is no code.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The original code (for EXTCODECOPY / CODECOPY).
-    pub(crate) fn original(&self) -> &[u8] {
-        &self.padded[..self.len]
+        self.code.is_empty()
     }
 
     /// Whether `pc` is a valid jump destination.
+    #[inline]
     pub(crate) fn is_jumpdest(&self, pc: usize) -> bool {
-        pc < self.len && self.jumps.is_valid(pc)
+        pc < self.code.len()
+            && self
+                .jumps
+                .get_or_init(|| {
+                    let analysed = Bytecode::new_legacy(self.code.clone());
+                    analysed
+                        .legacy_jump_table()
+                        .cloned()
+                        .unwrap_or_else(|| JumpTable::from_slice(&[], 0))
+                })
+                .is_valid(pc)
     }
 
     /// keccak256 of the code.
     pub fn hash(&self) -> B256 {
-        *self.hash.get_or_init(|| keccak256(self.original()))
+        *self.hash.get_or_init(|| keccak256(&self.code))
     }
 
     /// Whether the code can touch accounts other than its own storage.
@@ -217,5 +214,48 @@ impl StateView for BlockState<'_> {
 
     fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
         prestate_storage(self.pre, address, slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// JUMPDEST offsets by the definition: opcodes equal to JUMPDEST, skipping PUSH data.
+    fn reference(code: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut pc = 0;
+        while pc < code.len() {
+            if code[pc] == opcode::JUMPDEST {
+                out.push(pc);
+            }
+            pc += 1 + push_len(code[pc]);
+        }
+        out
+    }
+
+    proptest! {
+        /// The jump table agrees with the definition on arbitrary bytes, at and past the end.
+        #[test]
+        fn jump_table_matches_definition(raw in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let code = ContractCode::new(Bytes::from(raw.clone()));
+            let valid = reference(&raw);
+            for pc in 0..raw.len() + 70 {
+                prop_assert_eq!(code.is_jumpdest(pc), valid.contains(&pc), "pc {}", pc);
+            }
+        }
+    }
+
+    #[test]
+    fn push_data_is_not_a_jumpdest() {
+        // PUSH2 0x5b5b JUMPDEST PUSH32 <31 x 0x5b> (truncated)
+        let mut raw = vec![0x61, 0x5b, 0x5b, 0x5b, 0x7f];
+        raw.extend([0x5b; 31]);
+        let code = ContractCode::new(Bytes::from(raw));
+        assert!(!code.is_jumpdest(1));
+        assert!(!code.is_jumpdest(2));
+        assert!(code.is_jumpdest(3));
+        assert!((4..40).all(|pc| !code.is_jumpdest(pc)));
     }
 }

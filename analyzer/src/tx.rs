@@ -6,6 +6,7 @@ use crate::limits::Limits;
 use crate::location::{Access, Location};
 use crate::overlay::Overlay;
 use crate::prediction::AccessPrediction;
+use crate::queries::Logged;
 use crate::state::{BlockState, ContractCode, StateView};
 use crate::vm::{Entry, Machine, Post, TxEnv};
 use alloy_consensus::Transaction as _;
@@ -13,29 +14,38 @@ use alloy_primitives::{Address, TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
 use revm::primitives::hardfork::SpecId;
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Predicts the accesses of every transaction of a block, in order.
 ///
-/// Every transaction is analysed against the pre-block state, in parallel; meanwhile, in block
-/// order, each one that relied on a value an earlier transaction changed is analysed again
-/// against what the earlier predictions leave (the pipeline keeps both cores busy).
+/// The calling thread analyses the transactions in block order, each against what the
+/// predictions before it leave (the overlay). The other threads of the rayon pool meanwhile
+/// take transactions from the end of the block and analyse them against the pre-block state;
+/// when the in-order pass reaches those, each one the overlay does not answer as the pre-block
+/// state did is analysed again against the overlay. So the result does not depend on which
+/// thread analysed what; and a transaction the in-order pass reaches first is analysed once.
 pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
     let env = BlockEnv::from_header(&input.block.header, &input.block_hashes);
     let state = BlockState::new(&input.prestate);
     let txs = input.transactions();
-    let first: Vec<Mutex<Option<(AccessPrediction, Post)>>> =
+    let ahead: Vec<Mutex<Option<(AccessPrediction, Post)>>> =
         txs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    // Claims the next transaction not yet analysed against the pre-block state; false if none.
+    // Transactions [0, front) belong to the in-order pass, [back, len) to the other threads.
+    let split = Mutex::new((0, txs.len()));
+    let lock = |m: &Mutex<(usize, usize)>| *m.lock().unwrap_or_else(PoisonError::into_inner);
+    // Claims the last transaction nobody has taken for an analysis ahead of order.
     let work = || {
-        let j = next.fetch_add(1, Ordering::Relaxed);
-        let Some(tx) = txs.get(j) else {
-            return false;
+        let j = {
+            let mut guard = split.lock().unwrap_or_else(PoisonError::into_inner);
+            let (front, back) = &mut *guard;
+            if *back <= *front {
+                return false;
+            }
+            *back -= 1;
+            *back
         };
-        let result = predict(tx, &env, &state, limits);
-        *first[j].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        let result = predict_logged(&txs[j], &env, &state, limits);
+        *ahead[j].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
         true
     };
     let mut results = Vec::with_capacity(txs.len());
@@ -45,23 +55,37 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
         }
         let mut overlay = Overlay::new(&state);
         for (j, tx) in txs.iter().enumerate() {
-            let mut result = loop {
-                if let Some(r) = first[j]
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take()
-                {
-                    break r;
+            let mine = {
+                let mut guard = split.lock().unwrap_or_else(PoisonError::into_inner);
+                let (front, back) = &mut *guard;
+                let mine = j < *back;
+                if mine {
+                    *front = j + 1;
                 }
-                // Not ready: help with the others (or wait for the one computing it).
-                if !work() {
+                mine
+            };
+            let result = if mine {
+                predict(tx, &env, &overlay.view(j), limits)
+            } else {
+                let result = loop {
+                    if let Some(r) = ahead[j]
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take()
+                    {
+                        break r;
+                    }
+                    // Another thread is analysing it: nothing else is left to take.
+                    debug_assert!(lock(&split).1 <= j);
                     std::thread::yield_now();
+                };
+                let view = overlay.view(j);
+                if result.1.answers.hold(&view) {
+                    result
+                } else {
+                    predict(tx, &env, &view, limits)
                 }
             };
-            let view = overlay.view(j);
-            if view.stale(&result.1) {
-                result = predict(tx, &env, &view, limits);
-            }
             overlay.apply(j, &result.0, &result.1);
             overlay.bump_nonce(j, tx.inner.signer(), tx.nonce());
             results.push(result.0);
@@ -99,6 +123,19 @@ pub fn analyze_tx(
     limits: &Limits,
 ) -> AccessPrediction {
     predict(tx, env, state, limits).0
+}
+
+/// [`predict`], with every answer `state` gave, to check the prediction against another state.
+fn predict_logged(
+    tx: &Transaction,
+    env: &BlockEnv,
+    state: &impl StateView,
+    limits: &Limits,
+) -> (AccessPrediction, Post) {
+    let logged = Logged::new(state);
+    let (prediction, mut post) = predict(tx, env, &logged, limits);
+    post.answers = logged.into_answers();
+    (prediction, post)
 }
 
 /// A prediction and the state the transaction leaves behind.
@@ -185,7 +222,5 @@ fn predict(
         .filter(|l| matches!(l, Location::Storage { .. } | Location::Balance { .. }))
         .collect();
     prediction.assumptions = assumptions.into_iter().collect();
-    let mut post = outcome.post;
-    post.seen = outcome.seen;
-    (prediction, post)
+    (prediction, outcome.post)
 }

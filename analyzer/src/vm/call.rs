@@ -93,8 +93,8 @@ impl<S: StateView> Machine<'_, S> {
             None => self.code(path, &target),
         };
         let code = match code {
-            Some(code) if code.original().starts_with(&DELEGATION) && code.len() == 23 => {
-                let delegate = Address::from_slice(&code.original()[3..]);
+            Some(code) if code.bytes().starts_with(&DELEGATION) && code.len() == 23 => {
+                let delegate = Address::from_slice(&code.bytes()[3..]);
                 path.access(Location::code(delegate), Access::Read);
                 self.code(path, &delegate)
             }

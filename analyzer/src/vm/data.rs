@@ -35,6 +35,20 @@ impl Data {
         }
     }
 
+    /// `len` bytes of `bytes` from `offset`, zero past its end (CODECOPY, EXTCODECOPY).
+    pub(crate) fn concrete_slice(bytes: &[u8], offset: usize, len: usize) -> Self {
+        let mut out = vec![0; len];
+        if let Some(src) = bytes.get(offset..) {
+            let n = src.len().min(len);
+            out[..n].copy_from_slice(&src[..n]);
+        }
+        Self {
+            bytes: out,
+            sym: Vec::new(),
+            tail: None,
+        }
+    }
+
     /// Length in bytes.
     pub(crate) fn len(&self) -> usize {
         self.bytes.len()

@@ -46,7 +46,7 @@ impl<S: StateView> Machine<'_, S> {
                 frame.memory.write(d, &data);
             }
             (op::CODECOPY, Some(s)) => {
-                let data = Data::concrete(frame.code.original()).slice(s, l);
+                let data = Data::concrete_slice(frame.code.bytes(), s, l);
                 frame.memory.write(d, &data);
             }
             (op::RETURNDATACOPY, Some(s)) => match &frame.returndata {
@@ -126,8 +126,8 @@ impl<S: StateView> Machine<'_, S> {
         let frame = path.frames.last_mut().expect("a running frame");
         match (code, src.as_usize()) {
             (Some(code), Some(s)) => {
-                let bytes = code.as_ref().map_or(&[][..], |c| c.original());
-                let data = Data::concrete(bytes).slice(s.unwrap_or(usize::MAX), l);
+                let bytes = code.as_ref().map_or(&[][..], |c| c.bytes());
+                let data = Data::concrete_slice(bytes, s.unwrap_or(usize::MAX), l);
                 frame.memory.write(d, &data);
             }
             _ => frame.memory.write_opaque(d, l),

@@ -16,6 +16,7 @@ use crate::limits::Limits;
 use crate::location::{Access, AccessSet, Location};
 use crate::origins::SlotOrigins;
 use crate::prediction::{Scope, Widening};
+use crate::queries::Answers;
 use crate::state::{ContractCode, StateView};
 use alloy_primitives::map::HashMap;
 use alloy_primitives::{Address, B256, U256};
@@ -73,8 +74,8 @@ pub(crate) struct Post {
     pub(crate) storage: HashMap<(Address, U256), SlotAfter>,
     pub(crate) nonces: HashMap<Address, Option<u64>>,
     pub(crate) codes: HashMap<Address, Option<Arc<ContractCode>>>,
-    /// Pre-state values the analysis relied on.
-    pub(crate) seen: Vec<(Location, U256)>,
+    /// The state's answers the analysis relied on (only when asked for).
+    pub(crate) answers: Answers,
     /// Paths merged so far.
     merged: usize,
 }
