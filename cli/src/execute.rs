@@ -9,7 +9,9 @@ use lanes_scheduler::exec::{
     BlockContext, BlockOutcome, PreStateDb, check_header, execute_prepared,
 };
 use lanes_scheduler::graph::ConflictGraph;
-use lanes_scheduler::runtime::{ParallelOutcome, RuntimeOptions, execute_parallel_prepared};
+use lanes_scheduler::runtime::{
+    ParallelOutcome, RuntimeOptions, execute_parallel_prepared, planned_speedup,
+};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -31,6 +33,10 @@ pub(crate) struct ExecuteArgs {
     /// Blocks with fewer transactions run sequentially in the parallel mode.
     #[arg(long, default_value_t = RuntimeOptions::default().min_parallel_txs)]
     min_txs: usize,
+    /// Blocks whose plan promises a smaller speedup on the threads given run sequentially in
+    /// the parallel mode (0 never falls back).
+    #[arg(long, default_value_t = RuntimeOptions::default().min_planned_speedup)]
+    min_planned_speedup: f64,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -54,6 +60,10 @@ pub(crate) struct BlockTiming {
     pub(crate) gas: u64,
     /// Transactions run speculatively (the rest ran as the next to commit).
     pub(crate) speculated: usize,
+    /// The speedup the plan promised on these threads ([`planned_speedup`]).
+    pub(crate) planned_speedup: f64,
+    /// The parallel mode ran the block sequentially (too small or too dependent).
+    pub(crate) fell_back: bool,
 }
 
 /// Blocks identical to sequential and matching their headers, and the speedups' statistics;
@@ -82,6 +92,7 @@ pub(crate) fn run(args: &ExecuteArgs) -> anyhow::Result<ExitCode> {
         .context("building the worker pool")?;
     let options = RuntimeOptions {
         min_parallel_txs: args.min_txs,
+        min_planned_speedup: args.min_planned_speedup,
     };
     let bar = progress(dirs.len());
     let mut blocks = Vec::with_capacity(dirs.len());
@@ -162,6 +173,8 @@ pub(crate) fn measure(
         txs: ctx.len(),
         gas: reference.gas_used,
         speculated: first.speculated,
+        planned_speedup: pool.install(|| planned_speedup(&ctx, &graph, pool.current_num_threads())),
+        fell_back: first.sequential,
     })
 }
 

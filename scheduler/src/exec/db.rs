@@ -1,7 +1,9 @@
 //! In-memory databases over a block's pre-state.
 
 use super::post::{PostState, PostStateBuilder};
-use alloy_primitives::{Address, B256, U256, keccak256, map::AddressMap, map::B256Map};
+use alloy_primitives::{
+    Address, B256, U256, keccak256, map::AddressMap, map::B256Map, map::HashMap,
+};
 use lanes_analyzer::{BlockInput, PreAccount, PreState};
 use rayon::prelude::*;
 use revm::bytecode::Bytecode;
@@ -42,6 +44,8 @@ pub struct PreStateDb<'a> {
     block_hashes: &'a BTreeMap<u64, B256>,
     accounts: AddressMap<AccountInfo>,
     codes: B256Map<Bytecode>,
+    /// Every listed slot, hashed: storage reads are the executor's most frequent lookup.
+    storage: HashMap<(Address, U256), U256>,
 }
 
 impl<'a> PreStateDb<'a> {
@@ -77,17 +81,37 @@ impl<'a> PreStateDb<'a> {
                 codes.entry(info.code_hash).or_insert_with(|| code.clone());
             }
         }
+        let storage = input
+            .prestate
+            .accounts
+            .iter()
+            .flat_map(|(address, account)| {
+                account
+                    .storage
+                    .iter()
+                    .map(move |(slot, value)| ((*address, *slot), *value))
+            })
+            .collect();
         Self {
             prestate: &input.prestate,
             block_hashes: &input.block_hashes,
             accounts,
             codes,
+            storage,
         }
     }
 
     /// The pre-block state this database reads.
     pub fn prestate(&self) -> &'a PreState {
         self.prestate
+    }
+
+    /// A slot's value before the block (zero when not listed).
+    pub fn slot(&self, address: &Address, slot: &U256) -> U256 {
+        self.storage
+            .get(&(*address, *slot))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The pre-block account info, `None` when the account did not exist.
@@ -129,7 +153,7 @@ impl DatabaseRef for PreStateDb<'_> {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
-        Ok(self.prestate.storage(&address, &index))
+        Ok(self.slot(&address, &index))
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {

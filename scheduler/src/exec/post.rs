@@ -121,7 +121,7 @@ impl PostStateBuilder {
                 touched
                     .storage
                     .iter()
-                    .filter(|(k, v)| prestate.storage(address, k) != **v)
+                    .filter(|(k, v)| pre_db.slot(address, k) != **v)
                     .map(|(k, v)| (*k, *v))
                     .collect()
             };

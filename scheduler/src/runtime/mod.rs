@@ -20,9 +20,12 @@
 mod observe;
 mod validate;
 
+mod estimate;
 mod run;
+mod signal;
 mod state;
 
+pub use estimate::planned_speedup;
 pub use state::{CommittedState, Exclusive};
 
 use crate::exec::{
@@ -36,18 +39,34 @@ use serde::Serialize;
 /// machinery (thread hand-off, validation) costs more than it can save.
 pub const DEFAULT_MIN_PARALLEL_TXS: usize = 8;
 
+/// Blocks whose plan promises less than this ([`planned_speedup`] on the pool's threads) run
+/// sequentially: a chain of dependent transactions gains nothing from the hand-offs.
+pub const DEFAULT_MIN_PLANNED_SPEEDUP: f64 = 1.15;
+
 /// How the runtime runs.
 #[derive(Clone, Copy, Debug)]
 pub struct RuntimeOptions {
     /// Blocks with fewer transactions run sequentially.
     pub min_parallel_txs: usize,
+    /// Blocks whose plan promises a smaller speedup run sequentially.
+    pub min_planned_speedup: f64,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
         Self {
             min_parallel_txs: DEFAULT_MIN_PARALLEL_TXS,
+            min_planned_speedup: DEFAULT_MIN_PLANNED_SPEEDUP,
         }
+    }
+}
+
+impl RuntimeOptions {
+    /// Whether the block is better run sequentially on the current rayon pool.
+    pub fn sequential(&self, ctx: &BlockContext, graph: &ConflictGraph) -> bool {
+        ctx.len() < self.min_parallel_txs
+            || rayon::current_num_threads() < 2
+            || planned_speedup(ctx, graph, rayon::current_num_threads()) < self.min_planned_speedup
     }
 }
 
@@ -73,12 +92,12 @@ pub struct ParallelOutcome {
     pub speculated: usize,
     /// Transactions executed again, in block order.
     pub reexecuted: Vec<Reexecution>,
-    /// True when the block was below the threshold and ran sequentially.
+    /// True when the block ran sequentially (too small, too dependent, or a single thread).
     pub sequential: bool,
 }
 
 impl ParallelOutcome {
-    /// A block run sequentially because it was below the threshold.
+    /// A block run sequentially because parallelism could not pay.
     fn ran_sequentially(outcome: BlockOutcome) -> Self {
         Self {
             outcome,
@@ -89,15 +108,15 @@ impl ParallelOutcome {
     }
 }
 
-/// Executes the block on the current rayon pool ([`execute_planned`]), or sequentially when it
-/// is below the threshold of `options`.
+/// Executes the block on the current rayon pool ([`execute_planned`]), or sequentially when
+/// `options` say parallelism cannot pay.
 pub fn execute_parallel(
     input: &BlockInput,
     ctx: &BlockContext,
     graph: &ConflictGraph,
     options: RuntimeOptions,
 ) -> Result<ParallelOutcome, ExecError> {
-    if ctx.len() < options.min_parallel_txs {
+    if options.sequential(ctx, graph) {
         return Ok(ParallelOutcome::ran_sequentially(execute_context(
             input, ctx,
         )?));
@@ -113,7 +132,7 @@ pub fn execute_parallel_prepared(
     graph: &ConflictGraph,
     options: RuntimeOptions,
 ) -> Result<ParallelOutcome, ExecError> {
-    if ctx.len() < options.min_parallel_txs {
+    if options.sequential(ctx, graph) {
         return Ok(ParallelOutcome::ran_sequentially(execute_prepared(
             pre, ctx,
         )?));

@@ -20,6 +20,7 @@ use crate::exec::{BlockContext, DbError};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
 use alloy_primitives::{Address, B256, U256};
+use parking_lot::RwLock;
 use revm::bytecode::Bytecode;
 use revm::bytecode::opcode::{
     BALANCE, CALL, CALLCODE, CREATE, CREATE2, EXTCODEHASH, SELFBALANCE, SELFDESTRUCT,
@@ -31,7 +32,6 @@ use revm::interpreter::interpreter_types::InputsTr;
 use revm::interpreter::{InstructionContext, InstructionExecResult};
 use revm::state::AccountInfo;
 use revm::{Database, DatabaseRef};
-use std::sync::RwLock;
 
 /// Accounts whose balance, or only liveness, one execution depended on.
 #[derive(Debug, Default)]
@@ -77,12 +77,7 @@ impl<'s, 'a> LiveDb<'s, 'a> {
         &self,
         f: impl FnOnce(&CommittedState<'a>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        // A worker that panicked mid-read cannot have left a commit half done: reads only.
-        let guard = self
-            .state
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&guard)
+        f(&self.state.read())
     }
 }
 

@@ -1,7 +1,9 @@
 //! The loop every thread of the pool runs (see [`super`]): commit what can be committed, else
 //! run the lowest ready transaction speculatively, else wait a moment.
 
+use super::estimate::release_points;
 use super::observe::{LiveDb, Observe, Observed, observing_evm};
+use super::signal::Signal;
 use super::state::{CommittedState, Exclusive};
 use super::validate::stale_locations;
 use super::{ParallelOutcome, Reexecution};
@@ -10,13 +12,14 @@ use crate::graph::ConflictGraph;
 use alloy_evm::Evm;
 use alloy_evm::eth::EthEvm;
 use alloy_evm::precompiles::PrecompilesMap;
+use parking_lot::RwLock;
 use revm::context_interface::result::{ExecutionResult, ResultAndState};
 use revm::inspector::NoOpInspector;
 use revm::primitives::hardfork::SpecId;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Runs the block's transactions on every thread of the current rayon pool, between its
 /// pre-block and post-block system changes.
@@ -40,10 +43,7 @@ pub(super) fn execute(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .speculated;
-    let mut state = run
-        .state
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut state = run.state.into_inner();
     ctx.post_block(&mut Exclusive(&mut state))?;
     Ok(ParallelOutcome {
         outcome: BlockOutcome::new(ctx.spec(), committer.receipts, state.post_state()),
@@ -87,13 +87,7 @@ struct Sched {
 impl Sched {
     fn new(graph: &ConflictGraph, n: usize) -> Self {
         let mut released: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
-        for j in 0..n {
-            let after = graph
-                .predecessors(j)
-                .into_iter()
-                .filter(|&i| i < j)
-                .max()
-                .map_or(0, |i| i + 1);
+        for (j, after) in release_points(graph, n).into_iter().enumerate() {
             released[after].push(j);
         }
         let mut sched = Self {
@@ -174,7 +168,12 @@ struct Run<'c, 'a> {
     sched: Mutex<Sched>,
     committer: Mutex<Committer>,
     finished: AtomicBool,
+    signal: Signal,
 }
+
+/// Idle rounds a worker spins before it parks: a commit or a short run elsewhere is often
+/// only microseconds away.
+const SPINS: u32 = 64;
 
 impl<'c, 'a> Run<'c, 'a> {
     fn new(ctx: &'c BlockContext, state: CommittedState<'a>, graph: &ConflictGraph) -> Self {
@@ -192,6 +191,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 error: None,
             }),
             finished: AtomicBool::new(n == 0),
+            signal: Signal::default(),
         }
     }
 
@@ -203,11 +203,13 @@ impl<'c, 'a> Run<'c, 'a> {
         let mut evm = observing_evm(self.ctx, LiveDb::new(&self.state));
         let mut idle = 0u32;
         while !self.finished.load(Ordering::Acquire) {
+            let seen = self.signal.seen();
             let mut progressed = false;
             if let Ok(mut committer) = self.committer.try_lock() {
                 progressed = self.commit_available(&mut committer, &mut evm);
                 if committer.next == self.ctx.len() || committer.error.is_some() {
                     self.finished.store(true, Ordering::Release);
+                    self.signal.notify();
                     return;
                 }
             }
@@ -215,17 +217,16 @@ impl<'c, 'a> Run<'c, 'a> {
             if let Some(j) = task {
                 let run = self.speculate(j, &mut evm);
                 self.sched().done(j, run);
+                self.signal.notify();
                 progressed = true;
             }
             if progressed {
                 idle = 0;
+            } else if idle < SPINS {
+                idle += 1;
+                std::hint::spin_loop();
             } else {
-                idle = idle.saturating_add(1);
-                if idle < 64 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
+                self.signal.wait(seen);
             }
         }
     }
@@ -263,6 +264,7 @@ impl<'c, 'a> Run<'c, 'a> {
                     committer.receipts.push(receipt);
                     committer.next = k + 1;
                     self.sched().release(k + 1);
+                    self.signal.notify();
                 }
                 Err(err) => {
                     committer.error = Some(err);
@@ -281,10 +283,7 @@ impl<'c, 'a> Run<'c, 'a> {
         evm: &mut WorkerEvm<'_, 'a>,
     ) -> Result<ExecutionResult, ExecError> {
         let ResultAndState { result, state } = self.ctx.transact_in(k, evm)?;
-        self.state
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .commit_exact(&state);
+        self.state.write().commit_exact(&state);
         Ok(result)
     }
 
@@ -314,7 +313,7 @@ impl<'c, 'a> Run<'c, 'a> {
         };
         let tx = self.ctx.tx(k)?;
         let conflicts = {
-            let committed = self.state.read().unwrap_or_else(PoisonError::into_inner);
+            let committed = self.state.read();
             stale_locations(&committed, &mut state, &mut observed, tx, self.spurious)
         };
         if !conflicts.is_empty() {
@@ -327,7 +326,6 @@ impl<'c, 'a> Run<'c, 'a> {
         }
         self.state
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
             .commit_rebased(state)
             .map_err(|e| ExecError::State {
                 block: self.ctx.number,

@@ -50,7 +50,7 @@ fn a_stale_read_is_named() {
     let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
     let mut observed = Observed::default();
-    let committed = run.state.read().unwrap();
+    let committed = run.state.read();
     assert!(
         stale_locations(
             &committed,
@@ -62,8 +62,8 @@ fn a_stale_read_is_named() {
         .is_empty()
     );
     drop(committed);
-    run.state.write().unwrap().commit_exact(&state);
-    let committed = run.state.read().unwrap();
+    run.state.write().commit_exact(&state);
+    let committed = run.state.read();
     let stale = stale_locations(
         &committed,
         &mut state,
@@ -165,7 +165,7 @@ fn second_runs_first(input: &BlockInput) -> Vec<Reexecution> {
     let reexecuted = std::mem::take(&mut committer.reexecuted);
     drop(committer);
     drop(evm);
-    let state = run.state.into_inner().unwrap();
+    let state = run.state.into_inner();
     assert_eq!(state.post_state(), want.post_state);
     reexecuted
 }
