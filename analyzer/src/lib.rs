@@ -11,10 +11,12 @@
 //! forks the path; a path cut by a budget widens with a [`Cause`]. Calls are followed with the
 //! right storage context, precompiles are computed, CREATE/CREATE2 addresses derived. Over a
 //! block, every transaction's prediction is the one made against the values (or the few
-//! alternatives) the earlier predictions leave: the calling thread analyses in block order,
-//! the others analyse the end of the block ahead against the pre-block state, and such an
-//! early prediction is kept only if the state before the transaction gives every answer it got.
+//! alternatives) the earlier predictions leave: the threads analyse ahead of block order
+//! against the state as far as it is known, and a prediction is kept only if the state before
+//! its transaction gives every answer the analysis got.
 
+/// The per-block entry point.
+mod block;
 /// Why predictions widen.
 pub mod cause;
 /// The block environment.
@@ -40,6 +42,7 @@ mod tx;
 /// The abstract interpreter.
 mod vm;
 
+pub use block::analyze_block;
 pub use cause::Cause;
 pub use env::BlockEnv;
 pub use input::{BlockInput, InputError, PreAccount, PreState};
@@ -48,4 +51,4 @@ pub use location::{Access, AccessSet, Location};
 pub use origins::SlotOrigins;
 pub use prediction::{AccessPrediction, Scope, Widening};
 pub use state::{BlockState, ContractCode, StateView};
-pub use tx::{analyze_block, analyze_tx};
+pub use tx::analyze_tx;

@@ -12,7 +12,7 @@ use crate::state::{ContractCode, StateView};
 use crate::vm::Post;
 use alloy_primitives::map::{AddressMap, HashMap};
 use alloy_primitives::{Address, U256};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Changes in block order: `(transaction index, value)`, indexes increasing.
 type Changes<T> = Vec<(usize, T)>;
@@ -174,13 +174,16 @@ impl<S: StateView> View<'_, '_, S> {
 
 impl<S: StateView> StateView for View<'_, '_, S> {
     fn exists(&self, address: &Address) -> Option<bool> {
+        // Creating or deleting an account is a code/existence write; only a credit the
+        // predictions keep as a balance change (the fee to the beneficiary) may create one.
         let o = self.overlay;
-        if any_before(o.codes.get(address), self.before)
-            || any_before(o.balances.get(address), self.before)
-        {
+        if any_before(o.codes.get(address), self.before) {
             return None;
         }
-        o.base.exists(address)
+        match o.base.exists(address) {
+            Some(false) if any_before(o.balances.get(address), self.before) => None,
+            known => known,
+        }
     }
 
     fn code(&self, address: &Address) -> Option<Arc<ContractCode>> {
@@ -220,5 +223,54 @@ impl<S: StateView> StateView for View<'_, '_, S> {
 
     fn storage_alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
         self.alternatives(address, slot).filter(|v| v.len() > 1)
+    }
+}
+
+/// The state before one transaction of the block, over an overlay other threads extend: every
+/// query sees the changes committed so far.
+#[derive(Debug)]
+pub(crate) struct Shared<'o, 'a, S: StateView> {
+    overlay: &'o Mutex<Overlay<'a, S>>,
+    before: usize,
+}
+
+impl<'o, 'a, S: StateView> Shared<'o, 'a, S> {
+    /// The state before transaction `index`.
+    pub(crate) fn new(overlay: &'o Mutex<Overlay<'a, S>>, index: usize) -> Self {
+        Self {
+            overlay,
+            before: index,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&View<'_, 'a, S>) -> T) -> T {
+        let overlay = self.overlay.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&overlay.view(self.before))
+    }
+}
+
+impl<S: StateView> StateView for Shared<'_, '_, S> {
+    fn exists(&self, address: &Address) -> Option<bool> {
+        self.with(|v| v.exists(address))
+    }
+
+    fn code(&self, address: &Address) -> Option<Arc<ContractCode>> {
+        self.with(|v| v.code(address))
+    }
+
+    fn balance(&self, address: &Address) -> Option<U256> {
+        self.with(|v| v.balance(address))
+    }
+
+    fn nonce(&self, address: &Address) -> Option<u64> {
+        self.with(|v| v.nonce(address))
+    }
+
+    fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
+        self.with(|v| v.storage(address, slot))
+    }
+
+    fn storage_alternatives(&self, address: &Address, slot: &U256) -> Option<Vec<U256>> {
+        self.with(|v| v.storage_alternatives(address, slot))
     }
 }

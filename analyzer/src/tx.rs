@@ -1,98 +1,18 @@
-//! The per-transaction and per-block entry points, and the accesses every transaction makes.
+//! The per-transaction entry point, and the accesses every transaction makes.
 
 use crate::env::BlockEnv;
-use crate::input::BlockInput;
 use crate::limits::Limits;
 use crate::location::{Access, Location};
-use crate::overlay::Overlay;
 use crate::prediction::AccessPrediction;
 use crate::queries::Logged;
-use crate::state::{BlockState, ContractCode, StateView};
+use crate::state::{ContractCode, StateView};
 use crate::vm::{Entry, Machine, Post, TxEnv};
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
 use revm::primitives::hardfork::SpecId;
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, PoisonError};
-
-/// Predicts the accesses of every transaction of a block, in order.
-///
-/// The calling thread analyses the transactions in block order, each against what the
-/// predictions before it leave (the overlay). The other threads of the rayon pool meanwhile
-/// take transactions from the end of the block and analyse them against the pre-block state;
-/// when the in-order pass reaches those, each one the overlay does not answer as the pre-block
-/// state did is analysed again against the overlay. So the result does not depend on which
-/// thread analysed what; and a transaction the in-order pass reaches first is analysed once.
-pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
-    let env = BlockEnv::from_header(&input.block.header, &input.block_hashes);
-    let state = BlockState::new(&input.prestate);
-    let txs = input.transactions();
-    let ahead: Vec<Mutex<Option<(AccessPrediction, Post)>>> =
-        txs.iter().map(|_| Mutex::new(None)).collect();
-    // Transactions [0, front) belong to the in-order pass, [back, len) to the other threads.
-    let split = Mutex::new((0, txs.len()));
-    let lock = |m: &Mutex<(usize, usize)>| *m.lock().unwrap_or_else(PoisonError::into_inner);
-    // Claims the last transaction nobody has taken for an analysis ahead of order.
-    let work = || {
-        let j = {
-            let mut guard = split.lock().unwrap_or_else(PoisonError::into_inner);
-            let (front, back) = &mut *guard;
-            if *back <= *front {
-                return false;
-            }
-            *back -= 1;
-            *back
-        };
-        let result = predict_logged(&txs[j], &env, &state, limits);
-        *ahead[j].lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-        true
-    };
-    let mut results = Vec::with_capacity(txs.len());
-    rayon::scope(|scope| {
-        for _ in 1..rayon::current_num_threads() {
-            scope.spawn(|_| while work() {});
-        }
-        let mut overlay = Overlay::new(&state);
-        for (j, tx) in txs.iter().enumerate() {
-            let mine = {
-                let mut guard = split.lock().unwrap_or_else(PoisonError::into_inner);
-                let (front, back) = &mut *guard;
-                let mine = j < *back;
-                if mine {
-                    *front = j + 1;
-                }
-                mine
-            };
-            let result = if mine {
-                predict(tx, &env, &overlay.view(j), limits)
-            } else {
-                let result = loop {
-                    if let Some(r) = ahead[j]
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .take()
-                    {
-                        break r;
-                    }
-                    // Another thread is analysing it: nothing else is left to take.
-                    debug_assert!(lock(&split).1 <= j);
-                    std::thread::yield_now();
-                };
-                let view = overlay.view(j);
-                if result.1.answers.hold(&view) {
-                    result
-                } else {
-                    predict(tx, &env, &view, limits)
-                }
-            };
-            overlay.apply(j, &result.0, &result.1);
-            overlay.bump_nonce(j, tx.inner.signer(), tx.nonce());
-            results.push(result.0);
-        }
-    });
-    results
-}
+use std::sync::Arc;
 
 /// Whether a message to `target` creates or deletes it: any message touches a missing account
 /// (a credit creates it; from Spurious Dragon on, EIP-161, a touched empty account is
@@ -126,7 +46,7 @@ pub fn analyze_tx(
 }
 
 /// [`predict`], with every answer `state` gave, to check the prediction against another state.
-fn predict_logged(
+pub(crate) fn predict_logged(
     tx: &Transaction,
     env: &BlockEnv,
     state: &impl StateView,
@@ -139,7 +59,7 @@ fn predict_logged(
 }
 
 /// A prediction and the state the transaction leaves behind.
-fn predict(
+pub(crate) fn predict(
     tx: &Transaction,
     env: &BlockEnv,
     state: &impl StateView,

@@ -40,6 +40,20 @@ fn a_later_transaction_sees_an_earlier_write() {
         .unwrap()
         .storage
         .insert(U256::ZERO, U256::ZERO);
+    let input = block_input(pre, vec![tx(Some(C), 0, &[1]), tx(Some(C), 0, &[0])]);
+    let p = analyze_block(&input, &Limits::default());
+    assert_eq!(p[0].exact.get(&slot(C, U256::ZERO)), Some(Access::Write));
+    // Against the pre-block state the second would write slot 2; after the first, slot 1.
+    assert_eq!(p[1].exact.get(&slot(C, U256::from(1))), Some(Access::Write));
+    assert_eq!(p[1].exact.get(&slot(C, U256::from(2))), None);
+    assert!(p[1].assumptions.contains(&slot(C, U256::ZERO)));
+}
+
+/// A block at Cancun-era height over `pre` with `txs`.
+fn block_input(
+    pre: lanes_analyzer::PreState,
+    txs: Vec<alloy_rpc_types_eth::Transaction>,
+) -> BlockInput {
     let mut header = alloy_consensus::Header {
         beneficiary: COINBASE,
         number: 19_500_000,
@@ -52,19 +66,62 @@ fn a_later_transaction_sees_an_earlier_write() {
     let block = Block {
         header: Header::new(header),
         uncles: Vec::new(),
-        transactions: BlockTransactions::Full(vec![tx(Some(C), 0, &[1]), tx(Some(C), 0, &[0])]),
+        transactions: BlockTransactions::Full(txs),
         withdrawals: None,
     };
-    let input = BlockInput {
+    BlockInput {
         dir: std::path::PathBuf::new(),
         block,
         prestate: pre,
         block_hashes: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn a_chain_of_dependent_transactions_gives_the_same_predictions_on_any_thread_count() {
+    // v = sload(0); sstore(0, v + 1); sstore(v + 100, 1): transaction i writes slot 100 + i,
+    // which only the writes of all transactions before it tell.
+    let code = Asm::new()
+        .push(0)
+        .op(op::SLOAD)
+        .op(op::DUP1)
+        .push(1)
+        .op(op::ADD)
+        .push(0)
+        .op(op::SSTORE)
+        .push(1)
+        .op(op::SWAP1)
+        .push(100)
+        .op(op::ADD)
+        .op(op::SSTORE)
+        .op(op::STOP)
+        .build();
+    let mut pre = state(&[(C, code)]);
+    pre.accounts
+        .get_mut(&C)
+        .unwrap()
+        .storage
+        .insert(U256::ZERO, U256::ZERO);
+    let n = 60;
+    let input = block_input(pre, (0..n).map(|_| tx(Some(C), 0, &[])).collect());
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| analyze_block(&input, &Limits::default()))
     };
-    let p = analyze_block(&input, &Limits::default());
-    assert_eq!(p[0].exact.get(&slot(C, U256::ZERO)), Some(Access::Write));
-    // Against the pre-block state the second would write slot 2; after the first, slot 1.
-    assert_eq!(p[1].exact.get(&slot(C, U256::from(1))), Some(Access::Write));
-    assert_eq!(p[1].exact.get(&slot(C, U256::from(2))), None);
-    assert!(p[1].assumptions.contains(&slot(C, U256::ZERO)));
+    let one = on(1);
+    for (i, p) in one.iter().enumerate() {
+        let own = slot(C, U256::from(100 + i));
+        assert_eq!(p.exact.get(&own), Some(Access::Write), "tx {i}");
+        assert_eq!(
+            p.exact.writes.len(),
+            4,
+            "tx {i}: sender nonce and balance, slot 0, its slot"
+        );
+    }
+    for threads in [2, 3, 4] {
+        assert_eq!(on(threads), one, "{threads} threads");
+    }
 }

@@ -1,0 +1,88 @@
+//! The per-block entry point: every transaction's prediction against what the predictions
+//! before it leave, with the threads of the rayon pool analysing ahead of block order.
+
+use crate::env::BlockEnv;
+use crate::input::BlockInput;
+use crate::limits::Limits;
+use crate::overlay::{Overlay, Shared};
+use crate::prediction::AccessPrediction;
+use crate::state::BlockState;
+use crate::tx::{predict, predict_logged};
+use crate::vm::Post;
+use alloy_consensus::Transaction as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// A prediction and what its transaction leaves behind.
+type Result = (AccessPrediction, Post);
+
+/// Locks, ignoring poisoning (a panic elsewhere already fails the analysis).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Predicts the accesses of every transaction of a block, in order.
+///
+/// Transaction `j`'s prediction is the one made against the overlay of the predictions of
+/// transactions `0..j`. Every thread of the rayon pool takes the next transaction not yet taken
+/// and analyses it against the overlay as far as it is built (the transactions just before it
+/// may still be missing); whichever thread finds the next transaction in block order analysed
+/// commits it: the prediction is kept if the complete overlay answers every query the analysis
+/// made as it was answered, else the transaction is analysed again against it. So the result
+/// does not depend on the threads, and a transaction is analysed twice only when one of the
+/// few before it that were still in flight changed what it read.
+pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
+    let env = BlockEnv::from_header(&input.block.header, &input.block_hashes);
+    let state = BlockState::new(&input.prestate);
+    let txs = input.transactions();
+    let overlay = Mutex::new(Overlay::new(&state));
+    let ready: Vec<Mutex<Option<Result>>> = txs.iter().map(|_| Mutex::new(None)).collect();
+    let taken = AtomicUsize::new(0);
+    let committed = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(txs.len()));
+    // Commits every analysed transaction next in block order; returns at once if another
+    // thread is committing.
+    let commit = || {
+        let Ok(mut out) = results.try_lock() else {
+            return;
+        };
+        while let Some(tx) = txs.get(out.len()) {
+            let j = out.len();
+            let Some(ahead) = lock(&ready[j]).take() else {
+                break;
+            };
+            let view = Shared::new(&overlay, j);
+            let (prediction, post) = if ahead.1.answers.hold(&view) {
+                ahead
+            } else {
+                predict(tx, &env, &view, limits)
+            };
+            let mut o = lock(&overlay);
+            o.apply(j, &prediction, &post);
+            o.bump_nonce(j, tx.inner.signer(), tx.nonce());
+            drop(o);
+            out.push(prediction);
+            committed.store(j + 1, Ordering::Release);
+        }
+    };
+    let run = || {
+        while committed.load(Ordering::Acquire) < txs.len() {
+            commit();
+            let k = taken.fetch_add(1, Ordering::Relaxed);
+            if let Some(tx) = txs.get(k) {
+                let result = predict_logged(tx, &env, &Shared::new(&overlay, k), limits);
+                *lock(&ready[k]) = Some(result);
+            } else {
+                // All taken: another thread is analysing or committing the rest.
+                std::thread::yield_now();
+            }
+        }
+    };
+    rayon::scope(|scope| {
+        for _ in 1..rayon::current_num_threads() {
+            scope.spawn(|_| run());
+        }
+        run();
+    });
+    results.into_inner().unwrap_or_else(PoisonError::into_inner)
+}
