@@ -7,7 +7,7 @@ use super::signal::Signal;
 use super::state::{CommittedState, Exclusive};
 use super::validate::stale_locations;
 use super::{ParallelOutcome, Reexecution};
-use crate::exec::{BlockContext, BlockOutcome, ExecError, TxReceipt};
+use crate::exec::{BlockContext, BlockOutcome, ExecError, PreStateDb, TxReceipt};
 use crate::graph::ConflictGraph;
 use alloy_evm::Evm;
 use alloy_evm::eth::EthEvm;
@@ -16,6 +16,7 @@ use parking_lot::RwLock;
 use revm::context_interface::result::{ExecutionResult, ResultAndState};
 use revm::inspector::NoOpInspector;
 use revm::primitives::hardfork::SpecId;
+use revm::state::EvmState;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,13 +25,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// Runs the block's transactions on every thread of the current rayon pool, between its
 /// pre-block and post-block system changes.
 pub(super) fn execute(
-    mut state: CommittedState<'_>,
+    pre: &PreStateDb<'_>,
     ctx: &BlockContext,
     graph: &ConflictGraph,
 ) -> Result<ParallelOutcome, ExecError> {
+    let mut state = CommittedState::over(pre);
     ctx.pre_block(&mut Exclusive(&mut state))?;
-    let run = Run::new(ctx, state, graph);
-    rayon::broadcast(|_| run.work());
+    let run = Run::new(ctx, &state, graph, rayon::current_num_threads());
+    rayon::broadcast(|b| run.work(b.index()));
     let committer = run
         .committer
         .into_inner()
@@ -43,7 +45,11 @@ pub(super) fn execute(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .speculated;
-    let mut state = run.state.into_inner();
+    let mut state = run
+        .states
+        .into_iter()
+        .next()
+        .map_or_else(|| CommittedState::over(pre), |s| s.0.into_inner());
     ctx.post_block(&mut Exclusive(&mut state))?;
     Ok(ParallelOutcome {
         outcome: BlockOutcome::new(ctx.spec(), committer.receipts, state.post_state()),
@@ -151,6 +157,10 @@ enum Claim {
     Validate(Box<Speculative>),
 }
 
+/// Keeps a worker's lock on a cache line of its own.
+#[repr(align(128))]
+struct Padded<T>(T);
+
 /// The committed prefix's book-keeping.
 struct Committer {
     /// The next transaction to commit.
@@ -164,7 +174,9 @@ struct Committer {
 struct Run<'c, 'a> {
     ctx: &'c BlockContext,
     spurious: bool,
-    state: RwLock<CommittedState<'a>>,
+    /// One copy of the committed state per worker, each read under its own lock (readers on
+    /// different threads never touch the same lock word); the committer writes them all.
+    states: Vec<Padded<RwLock<CommittedState<'a>>>>,
     sched: Mutex<Sched>,
     committer: Mutex<Committer>,
     finished: AtomicBool,
@@ -176,12 +188,19 @@ struct Run<'c, 'a> {
 const SPINS: u32 = 64;
 
 impl<'c, 'a> Run<'c, 'a> {
-    fn new(ctx: &'c BlockContext, state: CommittedState<'a>, graph: &ConflictGraph) -> Self {
+    fn new(
+        ctx: &'c BlockContext,
+        state: &CommittedState<'a>,
+        graph: &ConflictGraph,
+        workers: usize,
+    ) -> Self {
         let n = ctx.len();
         Self {
             ctx,
             spurious: ctx.spec().is_enabled_in(SpecId::SPURIOUS_DRAGON),
-            state: RwLock::new(state),
+            states: (0..workers.max(1))
+                .map(|_| Padded(RwLock::new(state.clone())))
+                .collect(),
             sched: Mutex::new(Sched::new(graph, n)),
             committer: Mutex::new(Committer {
                 next: 0,
@@ -199,14 +218,15 @@ impl<'c, 'a> Run<'c, 'a> {
         self.sched.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn work(&self) {
-        let mut evm = observing_evm(self.ctx, LiveDb::new(&self.state));
+    fn work(&self, me: usize) {
+        let mine = &self.states[me.min(self.states.len() - 1)].0;
+        let mut evm = observing_evm(self.ctx, LiveDb::new(mine));
         let mut idle = 0u32;
         while !self.finished.load(Ordering::Acquire) {
             let seen = self.signal.seen();
             let mut progressed = false;
             if let Ok(mut committer) = self.committer.try_lock() {
-                progressed = self.commit_available(&mut committer, &mut evm);
+                progressed = self.commit_available(&mut committer, mine, &mut evm);
                 if committer.next == self.ctx.len() || committer.error.is_some() {
                     self.finished.store(true, Ordering::Release);
                     self.signal.notify();
@@ -240,7 +260,12 @@ impl<'c, 'a> Run<'c, 'a> {
 
     /// Commits in block order for as long as the next transaction is available; true when it
     /// committed something.
-    fn commit_available(&self, committer: &mut Committer, evm: &mut WorkerEvm<'_, 'a>) -> bool {
+    fn commit_available(
+        &self,
+        committer: &mut Committer,
+        mine: &RwLock<CommittedState<'a>>,
+        evm: &mut WorkerEvm<'_, 'a>,
+    ) -> bool {
         let n = self.ctx.len();
         let mut progressed = false;
         while committer.next < n {
@@ -254,7 +279,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 .ctx
                 .check_block_gas(k, committer.cumulative)
                 .and_then(|()| match claim {
-                    Claim::Validate(run) => self.validate_and_commit(k, run, committer, evm),
+                    Claim::Validate(run) => self.validate_and_commit(k, run, committer, mine, evm),
                     Claim::Run | Claim::Busy => self.run_and_commit(k, evm),
                 });
             match committed {
@@ -283,8 +308,15 @@ impl<'c, 'a> Run<'c, 'a> {
         evm: &mut WorkerEvm<'_, 'a>,
     ) -> Result<ExecutionResult, ExecError> {
         let ResultAndState { result, state } = self.ctx.transact_in(k, evm)?;
-        self.state.write().commit_exact(&state);
+        self.commit(&state);
         Ok(result)
+    }
+
+    /// Applies a transaction's changes to every copy of the committed state.
+    fn commit(&self, state: &EvmState) {
+        for copy in &self.states {
+            copy.0.write().commit_exact(state);
+        }
     }
 
     /// Commits transaction `k`'s speculative run if every value it read is still current, or
@@ -294,6 +326,7 @@ impl<'c, 'a> Run<'c, 'a> {
         k: usize,
         run: Box<Speculative>,
         committer: &mut Committer,
+        mine: &RwLock<CommittedState<'a>>,
         evm: &mut WorkerEvm<'_, 'a>,
     ) -> Result<ExecutionResult, ExecError> {
         let Speculative {
@@ -313,8 +346,13 @@ impl<'c, 'a> Run<'c, 'a> {
         };
         let tx = self.ctx.tx(k)?;
         let conflicts = {
-            let committed = self.state.read();
-            stale_locations(&committed, &mut state, &mut observed, tx, self.spurious)
+            let committed = mine.read();
+            let conflicts =
+                stale_locations(&committed, &mut state, &mut observed, tx, self.spurious);
+            if conflicts.is_empty() {
+                committed.rebase(&mut state);
+            }
+            conflicts
         };
         if !conflicts.is_empty() {
             committer.reexecuted.push(Reexecution {
@@ -324,15 +362,7 @@ impl<'c, 'a> Run<'c, 'a> {
             });
             return self.run_and_commit(k, evm);
         }
-        self.state
-            .write()
-            .commit_rebased(state)
-            .map_err(|e| ExecError::State {
-                block: self.ctx.number,
-                index: k,
-                hash: tx.hash,
-                message: e.to_string(),
-            })?;
+        self.commit(&state);
         Ok(result)
     }
 }

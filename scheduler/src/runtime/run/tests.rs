@@ -17,8 +17,8 @@ fn a_run_that_read_a_nonce_taken_since_runs_again() {
     let input = simple_block();
     let ctx = BlockContext::new(&input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
-    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    let run = Run::new(&ctx, &CommittedState::new(&input), &graph, 1);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.states[0].0));
     {
         let mut sched = run.sched();
         sched.status[1] = Status::Running;
@@ -27,7 +27,7 @@ fn a_run_that_read_a_nonce_taken_since_runs_again() {
     assert!(early.result.is_err(), "tx 1 has nonce 1; the pre-state 0");
     run.sched().done(1, early);
     let mut committer = run.committer.lock().unwrap();
-    assert!(run.commit_available(&mut committer, &mut evm));
+    assert!(run.commit_available(&mut committer, &run.states[0].0, &mut evm));
     assert_eq!(committer.next, 2);
     assert!(committer.error.is_none());
     let reexecuted: Vec<usize> = committer.reexecuted.iter().map(|r| r.tx).collect();
@@ -43,14 +43,14 @@ fn a_stale_read_is_named() {
     let input = simple_block();
     let ctx = BlockContext::new(&input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
-    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    let run = Run::new(&ctx, &CommittedState::new(&input), &graph, 1);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.states[0].0));
     let first = run.speculate(0, &mut evm);
     let sender = ctx.tx(0).unwrap().env.caller;
     let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
     let mut observed = Observed::default();
-    let committed = run.state.read();
+    let committed = run.states[0].0.read();
     assert!(
         stale_locations(
             &committed,
@@ -62,8 +62,8 @@ fn a_stale_read_is_named() {
         .is_empty()
     );
     drop(committed);
-    run.state.write().commit_exact(&state);
-    let committed = run.state.read();
+    run.states[0].0.write().commit_exact(&state);
+    let committed = run.states[0].0.read();
     let stale = stale_locations(
         &committed,
         &mut state,
@@ -150,14 +150,14 @@ fn block(
 fn second_runs_first(input: &BlockInput) -> Vec<Reexecution> {
     let ctx = BlockContext::new(input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, CommittedState::new(input), &graph);
-    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    let run = Run::new(&ctx, &CommittedState::new(input), &graph, 1);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.states[0].0));
     run.sched().status[1] = Status::Running;
     let early = run.speculate(1, &mut evm);
     assert!(early.result.is_ok(), "{:?}", early.result.err());
     run.sched().done(1, early);
     let mut committer = run.committer.lock().unwrap();
-    run.commit_available(&mut committer, &mut evm);
+    run.commit_available(&mut committer, &run.states[0].0, &mut evm);
     assert!(committer.error.is_none(), "{:?}", committer.error);
     assert_eq!(committer.next, 2);
     let want = execute_context(input, &ctx).unwrap();
@@ -165,7 +165,7 @@ fn second_runs_first(input: &BlockInput) -> Vec<Reexecution> {
     let reexecuted = std::mem::take(&mut committer.reexecuted);
     drop(committer);
     drop(evm);
-    let state = run.state.into_inner();
+    let state = run.states.into_iter().next().unwrap().0.into_inner();
     assert_eq!(state.post_state(), want.post_state);
     reexecuted
 }
