@@ -4,6 +4,7 @@
 use crate::env::BlockEnv;
 use crate::input::BlockInput;
 use crate::limits::Limits;
+use crate::memo::Memo;
 use crate::overlay::{Overlay, Shared};
 use crate::prediction::AccessPrediction;
 use crate::state::BlockState;
@@ -36,6 +37,7 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
     let state = BlockState::new(&input.prestate);
     let txs = input.transactions();
     let overlay = Mutex::new(Overlay::new(&state));
+    let memo = Memo::default();
     let ready: Vec<Mutex<Option<Result>>> = txs.iter().map(|_| Mutex::new(None)).collect();
     let taken = AtomicUsize::new(0);
     let committed = AtomicUsize::new(0);
@@ -55,7 +57,7 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
             let (prediction, post) = if ahead.1.answers.hold(&view) {
                 ahead
             } else {
-                predict(tx, &env, &view, limits)
+                predict(tx, &env, &view, limits, &memo)
             };
             let mut o = lock(&overlay);
             o.apply(j, &prediction, &post);
@@ -70,7 +72,7 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
             commit();
             let k = taken.fetch_add(1, Ordering::Relaxed);
             if let Some(tx) = txs.get(k) {
-                let result = predict_logged(tx, &env, &Shared::new(&overlay, k), limits);
+                let result = predict_logged(tx, &env, &Shared::new(&overlay, k), limits, &memo);
                 *lock(&ready[k]) = Some(result);
             } else {
                 // All taken: another thread is analysing or committing the rest.

@@ -23,10 +23,14 @@ pub mod cause;
 pub mod env;
 /// Block directories: `block.json`, `prestate.json`, `block_hashes.json`.
 pub mod input;
+/// Valid jump destinations of code.
+mod jumps;
 /// The analyzer's budgets.
 pub mod limits;
 /// Locations of shared state and access sets.
 pub mod location;
+/// Hashes and precompile results shared by a block's analyses.
+mod memo;
 /// Where hashed storage slots come from.
 pub mod origins;
 /// The state later transactions of a block see.

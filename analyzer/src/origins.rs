@@ -30,6 +30,14 @@ impl SlotOrigins {
         hash
     }
 
+    /// Notes that `hash` is keccak256 of `preimage` (computed elsewhere); only 32- and 64-byte
+    /// preimages derive slots.
+    pub fn note(&mut self, preimage: &[u8], hash: U256) {
+        if let Some(base) = Self::base_of(preimage) {
+            self.parents.insert(hash, base);
+        }
+    }
+
     /// Notes that `hash` was derived from `base`.
     pub fn insert(&mut self, hash: U256, base: U256) {
         self.parents.insert(hash, base);

@@ -1,8 +1,9 @@
 //! A read-only view of the pre-block state, and analysed contract code.
 
 use crate::input::PreState;
+use crate::jumps::jump_table;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256, map::AddressMap};
-use revm::bytecode::{Bytecode, JumpTable, opcode};
+use revm::bytecode::opcode;
 use std::sync::{Arc, OnceLock};
 
 /// Contract code with its jump destinations and what it can reach beyond its own storage.
@@ -10,9 +11,9 @@ use std::sync::{Arc, OnceLock};
 pub struct ContractCode {
     /// The code as deployed (reads past the end are STOPs and zeros).
     code: Bytes,
-    /// Valid JUMPDEST offsets (revm's analysis), computed on first use: code that is only
+    /// Valid JUMPDEST offsets, one bit per byte, computed on first use: code that is only
     /// measured or copied is never analysed.
-    jumps: OnceLock<JumpTable>,
+    jumps: OnceLock<Box<[u64]>>,
     /// keccak256 of the code (EXTCODEHASH), computed on first use.
     hash: OnceLock<B256>,
     /// Whether any opcode can touch another account (calls, creates, BALANCE, EXTCODE*,
@@ -74,17 +75,8 @@ impl ContractCode {
     /// Whether `pc` is a valid jump destination.
     #[inline]
     pub(crate) fn is_jumpdest(&self, pc: usize) -> bool {
-        pc < self.code.len()
-            && self
-                .jumps
-                .get_or_init(|| {
-                    let analysed = Bytecode::new_legacy(self.code.clone());
-                    analysed
-                        .legacy_jump_table()
-                        .cloned()
-                        .unwrap_or_else(|| JumpTable::from_slice(&[], 0))
-                })
-                .is_valid(pc)
+        let bits = self.jumps.get_or_init(|| jump_table(&self.code));
+        pc < self.code.len() && bits[pc / 64] >> (pc % 64) & 1 == 1
     }
 
     /// keccak256 of the code.
@@ -220,32 +212,6 @@ impl StateView for BlockState<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    /// JUMPDEST offsets by the definition: opcodes equal to JUMPDEST, skipping PUSH data.
-    fn reference(code: &[u8]) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut pc = 0;
-        while pc < code.len() {
-            if code[pc] == opcode::JUMPDEST {
-                out.push(pc);
-            }
-            pc += 1 + push_len(code[pc]);
-        }
-        out
-    }
-
-    proptest! {
-        /// The jump table agrees with the definition on arbitrary bytes, at and past the end.
-        #[test]
-        fn jump_table_matches_definition(raw in proptest::collection::vec(any::<u8>(), 0..600)) {
-            let code = ContractCode::new(Bytes::from(raw.clone()));
-            let valid = reference(&raw);
-            for pc in 0..raw.len() + 70 {
-                prop_assert_eq!(code.is_jumpdest(pc), valid.contains(&pc), "pc {}", pc);
-            }
-        }
-    }
 
     #[test]
     fn push_data_is_not_a_jumpdest() {

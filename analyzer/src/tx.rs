@@ -3,6 +3,7 @@
 use crate::env::BlockEnv;
 use crate::limits::Limits;
 use crate::location::{Access, Location};
+use crate::memo::Memo;
 use crate::prediction::AccessPrediction;
 use crate::queries::Logged;
 use crate::state::{ContractCode, StateView};
@@ -42,7 +43,7 @@ pub fn analyze_tx(
     state: &impl StateView,
     limits: &Limits,
 ) -> AccessPrediction {
-    predict(tx, env, state, limits).0
+    predict(tx, env, state, limits, &Memo::default()).0
 }
 
 /// [`predict`], with every answer `state` gave, to check the prediction against another state.
@@ -51,9 +52,10 @@ pub(crate) fn predict_logged(
     env: &BlockEnv,
     state: &impl StateView,
     limits: &Limits,
+    memo: &Memo,
 ) -> (AccessPrediction, Post) {
     let logged = Logged::new(state);
-    let (prediction, mut post) = predict(tx, env, &logged, limits);
+    let (prediction, mut post) = predict(tx, env, &logged, limits, memo);
     post.answers = logged.into_answers();
     (prediction, post)
 }
@@ -64,6 +66,7 @@ pub(crate) fn predict(
     env: &BlockEnv,
     state: &impl StateView,
     limits: &Limits,
+    memo: &Memo,
 ) -> (AccessPrediction, Post) {
     let sender = tx.inner.signer();
     let mut prediction = AccessPrediction::default();
@@ -131,7 +134,7 @@ pub(crate) fn predict(
         },
         create,
     };
-    let outcome = Machine::new(state, env, limits, tx_env).run(entry, &prelude, sender);
+    let outcome = Machine::new(state, env, limits, tx_env, memo).run(entry, &prelude, sender);
     prediction.exact.extend(&outcome.exact);
     prediction.widened = outcome.widened.into_iter().collect();
     prediction.origins = outcome.origins;

@@ -183,19 +183,23 @@ impl<S: StateView> Machine<'_, S> {
         ret_len: usize,
     ) -> Control {
         let result = if input.is_concrete() {
-            self.precompiles
-                .get(&target)
-                .and_then(|p| p.execute(input.bytes(), u64::MAX / 2, 0).ok())
+            let precompiles = self.precompiles;
+            self.memo.call(target, input.bytes(), || {
+                let result = precompiles
+                    .get(&target)?
+                    .execute(input.bytes(), u64::MAX / 2, 0)
+                    .ok()?;
+                Some((result.status.is_success(), result.bytes))
+            })
         } else {
             None
         };
-        let Some(result) = result else {
+        let Some((success, bytes)) = result else {
             return unknown_result(path, ret_offset, ret_len);
         };
         let frame = path.frames.last_mut().expect("a running frame");
-        let success = result.status.is_success();
         let output = if success {
-            Data::concrete(&result.bytes)
+            Data::concrete(&bytes)
         } else {
             Data::default()
         };

@@ -14,6 +14,7 @@ use crate::cause::Cause;
 use crate::env::BlockEnv;
 use crate::limits::Limits;
 use crate::location::{Access, AccessSet, Location};
+use crate::memo::Memo;
 use crate::origins::SlotOrigins;
 use crate::prediction::{Scope, Widening};
 use crate::queries::Answers;
@@ -161,6 +162,8 @@ pub(crate) struct Machine<'a, S: StateView> {
     pub(crate) limits: &'a Limits,
     pub(crate) tx: TxEnv<'a>,
     pub(crate) precompiles: &'static Precompiles,
+    /// Hashes and precompile results shared with the block's other analyses.
+    pub(crate) memo: &'a Memo,
     pub(crate) out: Outcome,
     steps: u64,
     pub(crate) paths: usize,
@@ -183,13 +186,20 @@ impl<S: StateView> std::fmt::Debug for Machine<'_, S> {
 
 impl<'a, S: StateView> Machine<'a, S> {
     /// A machine for one transaction.
-    pub(crate) fn new(state: &'a S, env: &'a BlockEnv, limits: &'a Limits, tx: TxEnv<'a>) -> Self {
+    pub(crate) fn new(
+        state: &'a S,
+        env: &'a BlockEnv,
+        limits: &'a Limits,
+        tx: TxEnv<'a>,
+        memo: &'a Memo,
+    ) -> Self {
         Self {
             state,
             env,
             limits,
             tx,
             precompiles: Precompiles::new(PrecompileSpecId::from_spec_id(env.spec)),
+            memo,
             out: Outcome::default(),
             steps: 0,
             paths: 1,

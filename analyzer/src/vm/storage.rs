@@ -7,18 +7,16 @@ use crate::cause::Cause;
 use crate::location::{Access, Location};
 use crate::prediction::Scope;
 use crate::state::StateView;
-use alloy_primitives::{U256, keccak256};
+use alloy_primitives::U256;
 
 impl<S: StateView> Machine<'_, S> {
     /// KECCAK256 over `[offset, offset + len)` of the top frame's memory.
     pub(crate) fn keccak(&mut self, path: &mut Path, offset: usize, len: usize) -> Value {
         let frame = path.frames.last_mut().expect("a running frame");
         if let Some(bytes) = frame.memory.concrete_range(offset, len) {
-            return Value::Known(if len == 32 || len == 64 {
-                self.out.origins.observe(&bytes)
-            } else {
-                U256::from_be_bytes(keccak256(&bytes).0)
-            });
+            let hash = self.memo.keccak(&bytes);
+            self.out.origins.note(&bytes, hash);
+            return Value::Known(hash);
         }
         let base = match len {
             64 => frame.memory.word(offset + 32),
