@@ -54,3 +54,60 @@ pub fn planned_speedup(ctx: &BlockContext, graph: &ConflictGraph, threads: usize
         1.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Workload, WorkloadKind};
+    use alloy_primitives::Address;
+    use lanes_analyzer::{Access, AccessPrediction, Location};
+
+    /// Sixteen plain transfers, all with the same gas limit.
+    fn transfers() -> BlockContext {
+        let input = Workload::new(WorkloadKind::Raw, 16).generate().unwrap();
+        let ctx = BlockContext::new(&input).unwrap();
+        let limit = ctx.tx(0).unwrap().env.gas_limit;
+        assert!((0..16).all(|j| ctx.tx(j).unwrap().env.gas_limit == limit));
+        ctx
+    }
+
+    #[test]
+    fn independent_transactions_promise_one_per_thread() {
+        let ctx = transfers();
+        let graph = ConflictGraph::build(&vec![AccessPrediction::default(); 16]);
+        assert!((planned_speedup(&ctx, &graph, 2) - 2.0).abs() < 1e-9);
+        assert!((planned_speedup(&ctx, &graph, 4) - 4.0).abs() < 1e-9);
+        assert!((planned_speedup(&ctx, &graph, 1) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_chain_promises_nothing() {
+        let ctx = transfers();
+        let mut chained = AccessPrediction::default();
+        chained
+            .exact
+            .insert(Location::balance(Address::ZERO), Access::Write);
+        let graph = ConflictGraph::build(&vec![chained; 16]);
+        assert!((planned_speedup(&ctx, &graph, 2) - 1.0).abs() < 1e-9);
+        assert_eq!(release_points(&graph, 16), (0..16).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn two_chains_interleaved_wait_for_the_prefix() {
+        // Even transactions form one chain, odd ones another: each waits for the one two
+        // before it, so with commits in block order two run at a time.
+        let ctx = transfers();
+        let predictions: Vec<AccessPrediction> = (0..16u8)
+            .map(|j| {
+                let mut p = AccessPrediction::default();
+                let chain = Address::repeat_byte(j % 2 + 1);
+                p.exact.insert(Location::balance(chain), Access::Write);
+                p
+            })
+            .collect();
+        let graph = ConflictGraph::build(&predictions);
+        let release = release_points(&graph, 16);
+        assert_eq!(release[..4], [0, 0, 1, 2]);
+        assert!((planned_speedup(&ctx, &graph, 2) - 2.0).abs() < 1e-9);
+    }
+}
