@@ -4,6 +4,7 @@
 mod arith;
 mod call;
 mod data;
+mod fast;
 mod host;
 mod path;
 mod step;
@@ -49,7 +50,7 @@ pub(crate) struct Entry {
 /// What the interpreter found, to be merged into the prediction.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
-    pub(crate) exact: AccessSet,
+    pub(crate) exact: Gathered,
     pub(crate) widened: BTreeSet<Widening>,
     pub(crate) origins: SlotOrigins,
     /// Pre-state values the analysis used: storage and balances that decided values, code
@@ -57,6 +58,31 @@ pub(crate) struct Outcome {
     pub(crate) seen: Vec<(Location, U256)>,
     /// State left behind by the finished paths, for the transactions after this one.
     pub(crate) post: Post,
+}
+
+/// Accesses gathered over paths: for each location, the kinds it had (a bit per [`Access`]).
+/// Paths repeat accesses (every SLOAD of a slot, every call into a contract); which kinds a
+/// location has decide its access, not their order, so they are merged once at the end.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered(HashMap<Location, u8>);
+
+impl Gathered {
+    fn insert(&mut self, location: Location, access: Access) {
+        *self.0.entry(location).or_default() |= 1 << access as u8;
+    }
+
+    /// The access set these accesses make.
+    pub(crate) fn into_set(self) -> AccessSet {
+        let mut set = AccessSet::default();
+        for (location, kinds) in self.0 {
+            for access in [Access::Read, Access::Write, Access::Increment] {
+                if kinds & (1 << access as u8) != 0 {
+                    set.insert(location, access);
+                }
+            }
+        }
+        set
+    }
 }
 
 /// A slot's possible values after a transaction (`None`: unknown), and whether some path left
@@ -313,6 +339,7 @@ impl<'a, S: StateView> Machine<'a, S> {
                 self.abandon(path);
                 return;
             }
+            self.run_fast(&mut path);
             self.steps += 1;
             if self.steps > self.limits.steps {
                 let frame = &path.frames[path.frames.len() - 1];

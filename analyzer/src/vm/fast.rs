@@ -1,0 +1,148 @@
+//! The interpreter's fast lane: opcodes on concrete words that touch only the top frame's
+//! stack and pc (PUSH, DUP, SWAP, POP, JUMPDEST, arithmetic, decided jumps) run in a tight
+//! loop over the frame, without the general step's dispatch. Anything else, including every
+//! case that halts, cuts or forks, is left to the general step, which does exactly what it
+//! would have done.
+
+use super::Machine;
+use super::arith;
+use super::path::Path;
+use super::value::Value;
+use crate::state::{StateView, push_len};
+use alloy_primitives::U256;
+use revm::bytecode::opcode as op;
+
+/// The EVM's stack limit.
+const STACK_LIMIT: usize = 1024;
+
+impl<S: StateView> Machine<'_, S> {
+    /// Runs fast-lane opcodes of the top frame until the next one is not, or the step budget
+    /// is reached.
+    pub(crate) fn run_fast(&mut self, path: &mut Path) {
+        let Some(frame) = path.frames.last_mut() else {
+            return;
+        };
+        let code = &frame.code;
+        let bytes = code.bytes();
+        let stack = &mut frame.stack;
+        let mut pc = frame.pc;
+        let mut steps = self.steps;
+        let budget = self.limits.steps;
+        while steps < budget {
+            let Some(&opcode) = bytes.get(pc) else {
+                break;
+            };
+            let depth = stack.len();
+            match opcode {
+                op::PUSH0 if depth < STACK_LIMIT => {
+                    stack.push(Value::ZERO);
+                    pc += 1;
+                }
+                op::PUSH1..=op::PUSH32 if depth < STACK_LIMIT => {
+                    let n = push_len(opcode);
+                    let end = (pc + 1 + n).min(bytes.len());
+                    let mut buf = [0u8; 32];
+                    let got = &bytes[pc + 1..end];
+                    buf[32 - n..32 - n + got.len()].copy_from_slice(got);
+                    stack.push(Value::Known(U256::from_be_bytes(buf)));
+                    pc += 1 + n;
+                }
+                op::DUP1..=op::DUP16 => {
+                    let n = usize::from(opcode - op::DUP1) + 1;
+                    if depth < n || depth >= STACK_LIMIT {
+                        break;
+                    }
+                    stack.push(stack[depth - n]);
+                    pc += 1;
+                }
+                op::SWAP1..=op::SWAP16 => {
+                    let n = usize::from(opcode - op::SWAP1) + 1;
+                    if depth <= n {
+                        break;
+                    }
+                    stack.swap(depth - 1, depth - 1 - n);
+                    pc += 1;
+                }
+                op::POP if depth >= 1 => {
+                    stack.pop();
+                    pc += 1;
+                }
+                op::JUMPDEST => pc += 1,
+                op::JUMP if depth >= 1 => match destination(code, stack[depth - 1]) {
+                    Some(target) => {
+                        stack.pop();
+                        pc = target;
+                    }
+                    None => break,
+                },
+                op::JUMPI if depth >= 2 => match stack[depth - 2] {
+                    Value::Known(c) if c.is_zero() => {
+                        stack.truncate(depth - 2);
+                        pc += 1;
+                    }
+                    Value::Known(_) => match destination(code, stack[depth - 1]) {
+                        Some(target) => {
+                            stack.truncate(depth - 2);
+                            pc = target;
+                        }
+                        None => break,
+                    },
+                    _ => break,
+                },
+                op::ADD
+                | op::MUL
+                | op::SUB
+                | op::DIV
+                | op::SDIV
+                | op::MOD
+                | op::SMOD
+                | op::EXP
+                | op::SIGNEXTEND
+                | op::LT
+                | op::GT
+                | op::SLT
+                | op::SGT
+                | op::EQ
+                | op::AND
+                | op::OR
+                | op::XOR
+                | op::BYTE
+                | op::SHL
+                | op::SHR
+                | op::SAR
+                    if depth >= 2 =>
+                {
+                    let (a, b) = (stack[depth - 1], stack[depth - 2]);
+                    if !matches!((a, b), (Value::Known(_), Value::Known(_))) {
+                        break;
+                    }
+                    stack.truncate(depth - 2);
+                    stack.push(arith::binary(opcode, a, b));
+                    pc += 1;
+                }
+                op::ISZERO | op::NOT if depth >= 1 => {
+                    let a = stack[depth - 1];
+                    if !matches!(a, Value::Known(_)) {
+                        break;
+                    }
+                    stack[depth - 1] = arith::unary(opcode, a);
+                    pc += 1;
+                }
+                _ => break,
+            }
+            steps += 1;
+        }
+        frame.pc = pc;
+        self.steps = steps;
+    }
+}
+
+/// A known, valid jump destination.
+#[inline]
+fn destination(code: &crate::state::ContractCode, dest: Value) -> Option<usize> {
+    let Value::Known(w) = dest else {
+        return None;
+    };
+    let target = usize::try_from(w).ok()?;
+    code.is_jumpdest(target).then_some(target)
+}
