@@ -12,7 +12,6 @@ use crate::graph::ConflictGraph;
 use alloy_evm::Evm;
 use alloy_evm::eth::EthEvm;
 use alloy_evm::precompiles::PrecompilesMap;
-use parking_lot::RwLock;
 use revm::context_interface::result::{ExecutionResult, ResultAndState};
 use revm::inspector::NoOpInspector;
 use revm::primitives::hardfork::SpecId;
@@ -20,7 +19,7 @@ use revm::state::EvmState;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Runs the block's transactions on every thread of the current rayon pool, between its
 /// pre-block and post-block system changes.
@@ -31,8 +30,12 @@ pub(super) fn execute(
 ) -> Result<ParallelOutcome, ExecError> {
     let mut state = CommittedState::over(pre);
     ctx.pre_block(&mut Exclusive(&mut state))?;
-    let run = Run::new(ctx, &state, graph, rayon::current_num_threads());
-    rayon::broadcast(|b| run.work(b.index()));
+    let run = Run::new(ctx, &state, graph);
+    let finals = if ctx.is_empty() {
+        vec![Some(state)]
+    } else {
+        rayon::broadcast(|_| run.work())
+    };
     let committer = run
         .committer
         .into_inner()
@@ -45,11 +48,15 @@ pub(super) fn execute(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .speculated;
-    let mut state = run
-        .states
-        .into_iter()
-        .next()
-        .map_or_else(|| CommittedState::over(pre), |s| s.0.into_inner());
+    // The worker that made the last commit returns its copy, which has every commit.
+    let Some(mut state) = finals.into_iter().flatten().next() else {
+        return Err(ExecError::State {
+            block: ctx.number,
+            index: ctx.len(),
+            hash: alloy_primitives::B256::ZERO,
+            message: "no worker finished the block".to_string(),
+        });
+    };
     ctx.post_block(&mut Exclusive(&mut state))?;
     Ok(ParallelOutcome {
         outcome: BlockOutcome::new(ctx.spec(), committer.receipts, state.post_state()),
@@ -59,7 +66,7 @@ pub(super) fn execute(
     })
 }
 
-type WorkerEvm<'s, 'a> = EthEvm<LiveDb<'s, 'a>, NoOpInspector, PrecompilesMap>;
+type WorkerEvm<'a> = EthEvm<LiveDb<'a>, NoOpInspector, PrecompilesMap>;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -157,10 +164,6 @@ enum Claim {
     Validate(Box<Speculative>),
 }
 
-/// Keeps a worker's lock on a cache line of its own.
-#[repr(align(128))]
-struct Padded<T>(T);
-
 /// The committed prefix's book-keeping.
 struct Committer {
     /// The next transaction to commit.
@@ -174,9 +177,11 @@ struct Committer {
 struct Run<'c, 'a> {
     ctx: &'c BlockContext,
     spurious: bool,
-    /// One copy of the committed state per worker, each read under its own lock (readers on
-    /// different threads never touch the same lock word); the committer writes them all.
-    states: Vec<Padded<RwLock<CommittedState<'a>>>>,
+    /// The state after the pre-block system calls; every worker starts from a copy.
+    start: CommittedState<'a>,
+    /// Every commit's changes, in block order: each worker applies them to its own copy before
+    /// it next runs a transaction, so no worker reads another's memory under a lock.
+    log: Mutex<Vec<Arc<EvmState>>>,
     sched: Mutex<Sched>,
     committer: Mutex<Committer>,
     finished: AtomicBool,
@@ -188,19 +193,13 @@ struct Run<'c, 'a> {
 const SPINS: u32 = 64;
 
 impl<'c, 'a> Run<'c, 'a> {
-    fn new(
-        ctx: &'c BlockContext,
-        state: &CommittedState<'a>,
-        graph: &ConflictGraph,
-        workers: usize,
-    ) -> Self {
+    fn new(ctx: &'c BlockContext, state: &CommittedState<'a>, graph: &ConflictGraph) -> Self {
         let n = ctx.len();
         Self {
             ctx,
             spurious: ctx.spec().is_enabled_in(SpecId::SPURIOUS_DRAGON),
-            states: (0..workers.max(1))
-                .map(|_| Padded(RwLock::new(state.clone())))
-                .collect(),
+            start: state.clone(),
+            log: Mutex::new(Vec::with_capacity(n)),
             sched: Mutex::new(Sched::new(graph, n)),
             committer: Mutex::new(Committer {
                 next: 0,
@@ -218,19 +217,21 @@ impl<'c, 'a> Run<'c, 'a> {
         self.sched.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn work(&self, me: usize) {
-        let mine = &self.states[me.min(self.states.len() - 1)].0;
-        let mut evm = observing_evm(self.ctx, LiveDb::new(mine));
+    /// One worker's loop; the worker that makes the last commit returns its state.
+    fn work(&self) -> Option<CommittedState<'a>> {
+        let mut evm = observing_evm(self.ctx, LiveDb::new(self.start.clone()));
         let mut idle = 0u32;
         while !self.finished.load(Ordering::Acquire) {
             let seen = self.signal.seen();
             let mut progressed = false;
             if let Ok(mut committer) = self.committer.try_lock() {
-                progressed = self.commit_available(&mut committer, mine, &mut evm);
+                progressed = self.commit_available(&mut committer, &mut evm);
                 if committer.next == self.ctx.len() || committer.error.is_some() {
                     self.finished.store(true, Ordering::Release);
                     self.signal.notify();
-                    return;
+                    let failed = committer.error.is_some();
+                    drop(committer);
+                    return (!failed).then(|| evm.into_db().state);
                 }
             }
             let task = self.sched().take_ready();
@@ -249,9 +250,35 @@ impl<'c, 'a> Run<'c, 'a> {
                 self.signal.wait(seen);
             }
         }
+        None
     }
 
-    fn speculate(&self, j: usize, evm: &mut WorkerEvm<'_, 'a>) -> Speculative {
+    /// Applies the commits `evm`'s copy of the state does not have yet.
+    fn catch_up(&self, evm: &mut WorkerEvm<'a>) {
+        let db = evm.db_mut();
+        let new: Vec<Arc<EvmState>> = {
+            let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+            log.get(db.applied..).unwrap_or_default().to_vec()
+        };
+        for changes in &new {
+            db.state.commit_exact(changes);
+        }
+        db.applied += new.len();
+    }
+
+    /// Logs a commit and applies it to the committer's own copy (which has every earlier one).
+    fn commit(&self, changes: EvmState, evm: &mut WorkerEvm<'a>) {
+        let db = evm.db_mut();
+        db.state.commit_exact(&changes);
+        db.applied += 1;
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::new(changes));
+    }
+
+    fn speculate(&self, j: usize, evm: &mut WorkerEvm<'a>) -> Speculative {
+        self.catch_up(evm);
         evm.db_mut().observed().clear();
         let result = self.ctx.transact_in(j, evm);
         let observed = std::mem::take(evm.db_mut().observed());
@@ -260,12 +287,7 @@ impl<'c, 'a> Run<'c, 'a> {
 
     /// Commits in block order for as long as the next transaction is available; true when it
     /// committed something.
-    fn commit_available(
-        &self,
-        committer: &mut Committer,
-        mine: &RwLock<CommittedState<'a>>,
-        evm: &mut WorkerEvm<'_, 'a>,
-    ) -> bool {
+    fn commit_available(&self, committer: &mut Committer, evm: &mut WorkerEvm<'a>) -> bool {
         let n = self.ctx.len();
         let mut progressed = false;
         while committer.next < n {
@@ -279,7 +301,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 .ctx
                 .check_block_gas(k, committer.cumulative)
                 .and_then(|()| match claim {
-                    Claim::Validate(run) => self.validate_and_commit(k, run, committer, mine, evm),
+                    Claim::Validate(run) => self.validate_and_commit(k, run, committer, evm),
                     Claim::Run | Claim::Busy => self.run_and_commit(k, evm),
                 });
             match committed {
@@ -305,18 +327,12 @@ impl<'c, 'a> Run<'c, 'a> {
     fn run_and_commit(
         &self,
         k: usize,
-        evm: &mut WorkerEvm<'_, 'a>,
+        evm: &mut WorkerEvm<'a>,
     ) -> Result<ExecutionResult, ExecError> {
+        self.catch_up(evm);
         let ResultAndState { result, state } = self.ctx.transact_in(k, evm)?;
-        self.commit(&state);
+        self.commit(state, evm);
         Ok(result)
-    }
-
-    /// Applies a transaction's changes to every copy of the committed state.
-    fn commit(&self, state: &EvmState) {
-        for copy in &self.states {
-            copy.0.write().commit_exact(state);
-        }
     }
 
     /// Commits transaction `k`'s speculative run if every value it read is still current, or
@@ -326,8 +342,7 @@ impl<'c, 'a> Run<'c, 'a> {
         k: usize,
         run: Box<Speculative>,
         committer: &mut Committer,
-        mine: &RwLock<CommittedState<'a>>,
-        evm: &mut WorkerEvm<'_, 'a>,
+        evm: &mut WorkerEvm<'a>,
     ) -> Result<ExecutionResult, ExecError> {
         let Speculative {
             result,
@@ -345,15 +360,12 @@ impl<'c, 'a> Run<'c, 'a> {
             }
         };
         let tx = self.ctx.tx(k)?;
-        let conflicts = {
-            let committed = mine.read();
-            let conflicts =
-                stale_locations(&committed, &mut state, &mut observed, tx, self.spurious);
-            if conflicts.is_empty() {
-                committed.rebase(&mut state);
-            }
-            conflicts
-        };
+        self.catch_up(evm);
+        let committed = &evm.db().state;
+        let conflicts = stale_locations(committed, &mut state, &mut observed, tx, self.spurious);
+        if conflicts.is_empty() {
+            committed.rebase(&mut state);
+        }
         if !conflicts.is_empty() {
             committer.reexecuted.push(Reexecution {
                 tx: k,
@@ -362,7 +374,7 @@ impl<'c, 'a> Run<'c, 'a> {
             });
             return self.run_and_commit(k, evm);
         }
-        self.commit(&state);
+        self.commit(state, evm);
         Ok(result)
     }
 }

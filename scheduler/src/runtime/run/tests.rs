@@ -17,8 +17,8 @@ fn a_run_that_read_a_nonce_taken_since_runs_again() {
     let input = simple_block();
     let ctx = BlockContext::new(&input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, &CommittedState::new(&input), &graph, 1);
-    let mut evm = observing_evm(&ctx, LiveDb::new(&run.states[0].0));
+    let run = Run::new(&ctx, &CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(run.start.clone()));
     {
         let mut sched = run.sched();
         sched.status[1] = Status::Running;
@@ -27,7 +27,7 @@ fn a_run_that_read_a_nonce_taken_since_runs_again() {
     assert!(early.result.is_err(), "tx 1 has nonce 1; the pre-state 0");
     run.sched().done(1, early);
     let mut committer = run.committer.lock().unwrap();
-    assert!(run.commit_available(&mut committer, &run.states[0].0, &mut evm));
+    assert!(run.commit_available(&mut committer, &mut evm));
     assert_eq!(committer.next, 2);
     assert!(committer.error.is_none());
     let reexecuted: Vec<usize> = committer.reexecuted.iter().map(|r| r.tx).collect();
@@ -43,17 +43,17 @@ fn a_stale_read_is_named() {
     let input = simple_block();
     let ctx = BlockContext::new(&input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, &CommittedState::new(&input), &graph, 1);
-    let mut evm = observing_evm(&ctx, LiveDb::new(&run.states[0].0));
+    let run = Run::new(&ctx, &CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(run.start.clone()));
     let first = run.speculate(0, &mut evm);
     let sender = ctx.tx(0).unwrap().env.caller;
     let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
     let mut observed = Observed::default();
-    let committed = run.states[0].0.read();
+    let committed = &evm.db().state;
     assert!(
         stale_locations(
-            &committed,
+            committed,
             &mut state,
             &mut observed,
             ctx.tx(0).unwrap(),
@@ -61,11 +61,10 @@ fn a_stale_read_is_named() {
         )
         .is_empty()
     );
-    drop(committed);
-    run.states[0].0.write().commit_exact(&state);
-    let committed = run.states[0].0.read();
+    evm.db_mut().state.commit_exact(&state);
+    let committed = &evm.db().state;
     let stale = stale_locations(
-        &committed,
+        committed,
         &mut state,
         &mut observed,
         ctx.tx(0).unwrap(),
@@ -150,22 +149,21 @@ fn block(
 fn second_runs_first(input: &BlockInput) -> Vec<Reexecution> {
     let ctx = BlockContext::new(input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, &CommittedState::new(input), &graph, 1);
-    let mut evm = observing_evm(&ctx, LiveDb::new(&run.states[0].0));
+    let run = Run::new(&ctx, &CommittedState::new(input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(run.start.clone()));
     run.sched().status[1] = Status::Running;
     let early = run.speculate(1, &mut evm);
     assert!(early.result.is_ok(), "{:?}", early.result.err());
     run.sched().done(1, early);
     let mut committer = run.committer.lock().unwrap();
-    run.commit_available(&mut committer, &run.states[0].0, &mut evm);
+    run.commit_available(&mut committer, &mut evm);
     assert!(committer.error.is_none(), "{:?}", committer.error);
     assert_eq!(committer.next, 2);
     let want = execute_context(input, &ctx).unwrap();
     assert_eq!(committer.receipts, want.receipts);
     let reexecuted = std::mem::take(&mut committer.reexecuted);
     drop(committer);
-    drop(evm);
-    let state = run.states.into_iter().next().unwrap().0.into_inner();
+    let state = evm.into_db().state;
     assert_eq!(state.post_state(), want.post_state);
     reexecuted
 }
