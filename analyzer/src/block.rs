@@ -14,8 +14,9 @@ use alloy_consensus::Transaction as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-/// A prediction and what its transaction leaves behind.
-type Result = (AccessPrediction, Post);
+/// A prediction, what its transaction leaves behind, and whether it was made against the
+/// complete state before the transaction (else the state's answers are in the `Post`).
+type Result = (AccessPrediction, Post, bool);
 
 /// Locks, ignoring poisoning (a panic elsewhere already fails the analysis).
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -54,8 +55,8 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
                 break;
             };
             let view = Shared::new(&overlay, j);
-            let (prediction, post) = if ahead.1.answers.hold(&view) {
-                ahead
+            let (prediction, post) = if ahead.2 || ahead.1.answers.hold(&view) {
+                (ahead.0, ahead.1)
             } else {
                 predict(tx, &env, &view, limits, &memo)
             };
@@ -72,7 +73,16 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
             commit();
             let k = taken.fetch_add(1, Ordering::Relaxed);
             if let Some(tx) = txs.get(k) {
-                let result = predict_logged(tx, &env, &Shared::new(&overlay, k), limits, &memo);
+                let view = Shared::new(&overlay, k);
+                // With every transaction before it committed, the state it sees is complete and
+                // stays so: nothing to check later.
+                let result = if committed.load(Ordering::Acquire) == k {
+                    let (prediction, post) = predict(tx, &env, &view, limits, &memo);
+                    (prediction, post, true)
+                } else {
+                    let (prediction, post) = predict_logged(tx, &env, &view, limits, &memo);
+                    (prediction, post, false)
+                };
                 *lock(&ready[k]) = Some(result);
             } else {
                 // All taken: another thread is analysing or committing the rest.
