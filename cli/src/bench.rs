@@ -7,7 +7,6 @@ use alloy_primitives::Address;
 use anyhow::{Context, bail};
 use lanes_analyzer::BlockInput;
 use lanes_analyzer::input::{BLOCK_FILE, PRESTATE_FILE};
-use lanes_scheduler::runtime::RuntimeOptions;
 use lanes_scheduler::{Workload, WorkloadKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,6 +43,8 @@ pub(crate) struct BenchArgs {
     /// Timed runs per block and mode (medians are reported), after one warm-up run of each.
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    #[command(flatten)]
+    runtime: execute::RuntimeArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -161,7 +162,7 @@ fn bench_workload(
     if let Some(dir) = &args.out {
         write_block_dir(&input, dir)?;
     }
-    let timing = measure(&input, pool, RuntimeOptions::default(), args.runs)?;
+    let timing = measure(&input, pool, args.runtime.options(), args.runs)?;
     let report = WorkloadReport {
         workload: kind.name(),
         measurement: Measurement::new(&timing, args.threads, args.runs),
@@ -233,7 +234,7 @@ fn bench_dir(
     args: &BenchArgs,
 ) -> anyhow::Result<BlockReport> {
     let input = BlockInput::load(dir)?;
-    let timing = measure(&input, pool, RuntimeOptions::default(), args.runs)
+    let timing = measure(&input, pool, args.runtime.options(), args.runs)
         .with_context(|| format!("{}", dir.display()))?;
     Ok(BlockReport {
         block: input.number(),

@@ -30,6 +30,16 @@ pub(crate) struct ExecuteArgs {
     /// Timed runs per block and mode (the median is reported), after one warm-up run.
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// When the parallel mode falls back to sequential execution (`lanes execute`, `lanes bench`).
+#[derive(Debug, clap::Args)]
+pub(crate) struct RuntimeArgs {
     /// Blocks with fewer transactions run sequentially in the parallel mode.
     #[arg(long, default_value_t = RuntimeOptions::default().min_parallel_txs)]
     min_txs: usize,
@@ -37,9 +47,15 @@ pub(crate) struct ExecuteArgs {
     /// the parallel mode (0 never falls back).
     #[arg(long, default_value_t = RuntimeOptions::default().min_planned_speedup)]
     min_planned_speedup: f64,
-    /// Print one JSON object instead of a table.
-    #[arg(long)]
-    json: bool,
+}
+
+impl RuntimeArgs {
+    pub(crate) fn options(&self) -> RuntimeOptions {
+        RuntimeOptions {
+            min_parallel_txs: self.min_txs,
+            min_planned_speedup: self.min_planned_speedup,
+        }
+    }
 }
 
 /// One block's measurements.
@@ -90,10 +106,7 @@ pub(crate) fn run(args: &ExecuteArgs) -> anyhow::Result<ExitCode> {
         .num_threads(args.threads.max(1))
         .build()
         .context("building the worker pool")?;
-    let options = RuntimeOptions {
-        min_parallel_txs: args.min_txs,
-        min_planned_speedup: args.min_planned_speedup,
-    };
+    let options = args.runtime.options();
     let bar = progress(dirs.len());
     let mut blocks = Vec::with_capacity(dirs.len());
     for dir in &dirs {

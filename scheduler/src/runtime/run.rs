@@ -20,6 +20,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 /// Runs the block's transactions on every thread of the current rayon pool, between its
 /// pre-block and post-block system changes.
@@ -188,9 +189,9 @@ struct Run<'c, 'a> {
     signal: Signal,
 }
 
-/// Idle rounds a worker spins before it parks: a commit or a short run elsewhere is often
-/// only microseconds away.
-const SPINS: u32 = 64;
+/// How long an idle worker spins before it parks: the commit that releases its next
+/// transaction is usually microseconds away, and waking a parked thread costs tens of them.
+const SPIN: Duration = Duration::from_micros(50);
 
 impl<'c, 'a> Run<'c, 'a> {
     fn new(ctx: &'c BlockContext, state: &CommittedState<'a>, graph: &ConflictGraph) -> Self {
@@ -220,7 +221,7 @@ impl<'c, 'a> Run<'c, 'a> {
     /// One worker's loop; the worker that makes the last commit returns its state.
     fn work(&self) -> Option<CommittedState<'a>> {
         let mut evm = observing_evm(self.ctx, LiveDb::new(self.start.clone()));
-        let mut idle = 0u32;
+        let mut idle_since: Option<Instant> = None;
         while !self.finished.load(Ordering::Acquire) {
             let seen = self.signal.seen();
             let mut progressed = false;
@@ -242,9 +243,8 @@ impl<'c, 'a> Run<'c, 'a> {
                 progressed = true;
             }
             if progressed {
-                idle = 0;
-            } else if idle < SPINS {
-                idle += 1;
+                idle_since = None;
+            } else if idle_since.get_or_insert_with(Instant::now).elapsed() < SPIN {
                 std::hint::spin_loop();
             } else {
                 self.signal.wait(seen);
