@@ -107,3 +107,27 @@ fn inspected_execution_equals_plain_execution_and_sees_every_tx() {
     assert_eq!(plain, inspected);
     assert_eq!(seen, vec![(0, true), (1, true)]);
 }
+
+#[test]
+fn a_failed_transaction_leaves_nothing_cached_in_a_reused_evm() {
+    // Tx 1 (nonce 1) fails against the pre-state; once tx 0 is committed into the database,
+    // the same EVM must read the sender afresh and run tx 1.
+    use lanes_scheduler::exec::{BlockContext, InMemoryDb};
+    use revm::DatabaseCommit;
+    let input = simple();
+    let ctx = BlockContext::new(&input).unwrap();
+    let mut evm = ctx.evm(InMemoryDb::new(&input), no_inspector(0));
+    assert!(
+        ctx.transact_in(1, &mut evm).is_err(),
+        "nonce 1 on the pre-state"
+    );
+    // Tx 0 runs elsewhere; its changes reach this EVM's database only.
+    let first = ctx
+        .transact(0, InMemoryDb::new(&input), no_inspector(0))
+        .expect("tx 0 runs");
+    alloy_evm::Evm::db_mut(&mut evm).commit(first.state);
+    let second = ctx
+        .transact_in(1, &mut evm)
+        .expect("tx 1 runs once tx 0 is in");
+    assert!(second.result.is_success());
+}

@@ -186,6 +186,8 @@ struct Run<'c, 'a> {
     sched: Mutex<Sched>,
     committer: Mutex<Committer>,
     finished: AtomicBool,
+    /// Set by the one worker that hands back its (complete) state.
+    state_taken: AtomicBool,
     signal: Signal,
 }
 
@@ -210,6 +212,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 error: None,
             }),
             finished: AtomicBool::new(n == 0),
+            state_taken: AtomicBool::new(false),
             signal: Signal::default(),
         }
     }
@@ -230,9 +233,13 @@ impl<'c, 'a> Run<'c, 'a> {
                 if committer.next == self.ctx.len() || committer.error.is_some() {
                     self.finished.store(true, Ordering::Release);
                     self.signal.notify();
-                    let failed = committer.error.is_some();
+                    if committer.error.is_some() || self.state_taken.swap(true, Ordering::AcqRel) {
+                        return None;
+                    }
                     drop(committer);
-                    return (!failed).then(|| evm.into_db().state);
+                    // Another worker may have made the last commits: apply them first.
+                    self.catch_up(&mut evm);
+                    return Some(evm.into_db().state);
                 }
             }
             let task = self.sched().take_ready();

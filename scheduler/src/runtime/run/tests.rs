@@ -233,3 +233,25 @@ fn extcodehash_of_an_account_brought_to_life_is_a_conflict() {
         vec![Location::code(addr(X))]
     );
 }
+
+#[test]
+fn the_state_handed_back_has_every_commit_whoever_hands_it_back() {
+    // One worker commits the whole block; another, whose copy has none of it, reaches the
+    // committer role only afterwards (it was past the `finished` check): what it hands back
+    // must still be the block's final state.
+    let (_dir, input) = block(X, 5, &format!("{}5000", call(X, 1)), 10, Some(1));
+    let ctx = BlockContext::new(&input).unwrap();
+    let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
+    let run = Run::new(&ctx, &CommittedState::new(&input), &graph);
+    let mut first = observing_evm(&ctx, LiveDb::new(run.start.clone()));
+    {
+        let mut committer = run.committer.lock().unwrap();
+        run.commit_available(&mut committer, &mut first);
+        assert_eq!(committer.next, ctx.len());
+    }
+    let late = run.work().expect("the block is complete");
+    assert_eq!(
+        late.post_state(),
+        execute_context(&input, &ctx).unwrap().post_state
+    );
+}
