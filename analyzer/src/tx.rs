@@ -135,7 +135,7 @@ pub(crate) fn predict(
         create,
     };
     let outcome = Machine::new(state, env, limits, tx_env, memo).run(entry, &prelude, sender);
-    prediction.exact.extend(&outcome.exact.into_set());
+    outcome.exact.add_to(&mut prediction.exact);
     prediction.widened = outcome.widened.into_iter().collect();
     prediction.origins = outcome.origins;
     let assumptions: BTreeSet<Location> = outcome

@@ -71,9 +71,8 @@ impl Gathered {
         *self.0.entry(location).or_default() |= 1 << access as u8;
     }
 
-    /// The access set these accesses make.
-    pub(crate) fn into_set(self) -> AccessSet {
-        let mut set = AccessSet::default();
+    /// Adds these accesses to `set`.
+    pub(crate) fn add_to(self, set: &mut AccessSet) {
         for (location, kinds) in self.0 {
             for access in [Access::Read, Access::Write, Access::Increment] {
                 if kinds & (1 << access as u8) != 0 {
@@ -81,7 +80,6 @@ impl Gathered {
                 }
             }
         }
-        set
     }
 }
 
