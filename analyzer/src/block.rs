@@ -12,7 +12,7 @@ use crate::tx::{predict, predict_logged};
 use crate::vm::Post;
 use alloy_consensus::Transaction as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 /// A prediction, what its transaction leaves behind, and whether it was made against the
 /// complete state before the transaction (else the state's answers are in the `Post`).
@@ -37,7 +37,7 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
     let env = BlockEnv::from_header(&input.block.header, &input.block_hashes);
     let state = BlockState::new(&input.prestate);
     let txs = input.transactions();
-    let overlay = Mutex::new(Overlay::new(&state));
+    let overlay = RwLock::new(Overlay::new(&state));
     let memo = Memo::default();
     let ready: Vec<Mutex<Option<Result>>> = txs.iter().map(|_| Mutex::new(None)).collect();
     let taken = AtomicUsize::new(0);
@@ -60,7 +60,7 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
             } else {
                 predict(tx, &env, &view, limits, &memo)
             };
-            let mut o = lock(&overlay);
+            let mut o = overlay.write().unwrap_or_else(PoisonError::into_inner);
             o.apply(j, &prediction, &post);
             o.bump_nonce(j, tx.inner.signer(), tx.nonce());
             drop(o);

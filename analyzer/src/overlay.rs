@@ -12,7 +12,7 @@ use crate::state::{ContractCode, StateView};
 use crate::vm::Post;
 use alloy_primitives::map::{AddressMap, HashMap};
 use alloy_primitives::{Address, U256};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Changes in block order: `(transaction index, value)`, indexes increasing.
 type Changes<T> = Vec<(usize, T)>;
@@ -227,16 +227,17 @@ impl<S: StateView> StateView for View<'_, '_, S> {
 }
 
 /// The state before one transaction of the block, over an overlay other threads extend: every
-/// query sees the changes committed so far.
+/// query sees the changes committed so far. Queries share the lock; only a commit excludes them
+/// (under a mutex, two threads' queries waited on each other).
 #[derive(Debug)]
 pub(crate) struct Shared<'o, 'a, S: StateView> {
-    overlay: &'o Mutex<Overlay<'a, S>>,
+    overlay: &'o RwLock<Overlay<'a, S>>,
     before: usize,
 }
 
 impl<'o, 'a, S: StateView> Shared<'o, 'a, S> {
     /// The state before transaction `index`.
-    pub(crate) fn new(overlay: &'o Mutex<Overlay<'a, S>>, index: usize) -> Self {
+    pub(crate) fn new(overlay: &'o RwLock<Overlay<'a, S>>, index: usize) -> Self {
         Self {
             overlay,
             before: index,
@@ -244,7 +245,7 @@ impl<'o, 'a, S: StateView> Shared<'o, 'a, S> {
     }
 
     fn with<T>(&self, f: impl FnOnce(&View<'_, 'a, S>) -> T) -> T {
-        let overlay = self.overlay.lock().unwrap_or_else(PoisonError::into_inner);
+        let overlay = self.overlay.read().unwrap_or_else(PoisonError::into_inner);
         f(&overlay.view(self.before))
     }
 }
