@@ -137,7 +137,7 @@ pub fn execute_parallel_prepared(
             pre, ctx,
         )?));
     }
-    run::execute(pre, ctx, graph)
+    run::execute(CommittedState::over(pre), ctx, graph)
 }
 
 /// [`execute_planned`] over an already prepared pre-state, whatever the block's size or plan.
@@ -146,7 +146,7 @@ pub fn execute_planned_prepared(
     ctx: &BlockContext,
     graph: &ConflictGraph,
 ) -> Result<ParallelOutcome, ExecError> {
-    run::execute(pre, ctx, graph)
+    run::execute(CommittedState::over(pre), ctx, graph)
 }
 
 /// Executes the block (see the module documentation). `graph` is a conflict graph over its
@@ -158,5 +158,5 @@ pub fn execute_planned(
     ctx: &BlockContext,
     graph: &ConflictGraph,
 ) -> Result<ParallelOutcome, ExecError> {
-    run::execute(&PreStateDb::new_parallel(input), ctx, graph)
+    run::execute(CommittedState::new(input), ctx, graph)
 }

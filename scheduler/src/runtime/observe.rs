@@ -20,6 +20,7 @@ use crate::exec::{BlockContext, DbError};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
 use alloy_primitives::{Address, B256, U256};
+use parking_lot::RwLock;
 use revm::bytecode::Bytecode;
 use revm::bytecode::opcode::{
     BALANCE, CALL, CALLCODE, CREATE, CREATE2, EXTCODEHASH, SELFBALANCE, SELFDESTRUCT,
@@ -55,51 +56,54 @@ pub(super) trait Observe {
     fn observed(&mut self) -> &mut Observed;
 }
 
-/// One worker's database: its own copy of the committed state, brought up to date from the
-/// commit log before each transaction (see `run.rs`), so reads take no lock.
+/// One worker's database: the committed state, read under its lock, so a transaction sees
+/// whatever is committed when it reads (the validator checks every value it saw).
 #[derive(Debug)]
-pub(super) struct LiveDb<'a> {
-    /// The committed state as of `applied` commits.
-    pub(super) state: CommittedState<'a>,
-    /// How many commits of the log `state` includes.
-    pub(super) applied: usize,
+pub(super) struct LiveDb<'s, 'a> {
+    state: &'s RwLock<CommittedState<'a>>,
     observed: Observed,
 }
 
-impl<'a> LiveDb<'a> {
-    /// A database over `state`, which includes no commit yet.
-    pub(super) fn new(state: CommittedState<'a>) -> Self {
+impl<'s, 'a> LiveDb<'s, 'a> {
+    /// A reader of `state`.
+    pub(super) fn new(state: &'s RwLock<CommittedState<'a>>) -> Self {
         Self {
             state,
-            applied: 0,
             observed: Observed::default(),
         }
     }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&CommittedState<'a>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        f(&self.state.read())
+    }
 }
 
-impl Observe for LiveDb<'_> {
+impl Observe for LiveDb<'_, '_> {
     fn observed(&mut self) -> &mut Observed {
         &mut self.observed
     }
 }
 
-impl Database for LiveDb<'_> {
+impl Database for LiveDb<'_, '_> {
     type Error = DbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        self.state.basic_ref(address)
+        self.read(|s| s.basic_ref(address))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
-        self.state.code_by_hash_ref(code_hash)
+        self.read(|s| s.code_by_hash_ref(code_hash))
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
-        self.state.storage_ref(address, index)
+        self.read(|s| s.storage_ref(address, index))
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
-        self.state.block_hash_ref(number)
+        self.read(|s| s.block_hash_ref(number))
     }
 }
 

@@ -7,36 +7,31 @@ use super::signal::Signal;
 use super::state::{CommittedState, Exclusive};
 use super::validate::stale_locations;
 use super::{ParallelOutcome, Reexecution};
-use crate::exec::{BlockContext, BlockOutcome, ExecError, PreStateDb, TxReceipt};
+use crate::exec::{BlockContext, BlockOutcome, ExecError, TxReceipt};
 use crate::graph::ConflictGraph;
 use alloy_evm::Evm;
 use alloy_evm::eth::EthEvm;
 use alloy_evm::precompiles::PrecompilesMap;
+use parking_lot::RwLock;
 use revm::context_interface::result::{ExecutionResult, ResultAndState};
 use revm::inspector::NoOpInspector;
 use revm::primitives::hardfork::SpecId;
-use revm::state::EvmState;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Runs the block's transactions on every thread of the current rayon pool, between its
 /// pre-block and post-block system changes.
 pub(super) fn execute(
-    pre: &PreStateDb<'_>,
+    mut state: CommittedState<'_>,
     ctx: &BlockContext,
     graph: &ConflictGraph,
 ) -> Result<ParallelOutcome, ExecError> {
-    let mut state = CommittedState::over(pre);
     ctx.pre_block(&mut Exclusive(&mut state))?;
-    let run = Run::new(ctx, &state, graph);
-    let finals = if ctx.is_empty() {
-        vec![Some(state)]
-    } else {
-        rayon::broadcast(|_| run.work())
-    };
+    let run = Run::new(ctx, state, graph);
+    rayon::broadcast(|_| run.work());
     let committer = run
         .committer
         .into_inner()
@@ -49,15 +44,7 @@ pub(super) fn execute(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .speculated;
-    // The worker that made the last commit returns its copy, which has every commit.
-    let Some(mut state) = finals.into_iter().flatten().next() else {
-        return Err(ExecError::State {
-            block: ctx.number,
-            index: ctx.len(),
-            hash: alloy_primitives::B256::ZERO,
-            message: "no worker finished the block".to_string(),
-        });
-    };
+    let mut state = run.state.into_inner();
     ctx.post_block(&mut Exclusive(&mut state))?;
     Ok(ParallelOutcome {
         outcome: BlockOutcome::new(ctx.spec(), committer.receipts, state.post_state()),
@@ -67,7 +54,7 @@ pub(super) fn execute(
     })
 }
 
-type WorkerEvm<'a> = EthEvm<LiveDb<'a>, NoOpInspector, PrecompilesMap>;
+type WorkerEvm<'s, 'a> = EthEvm<LiveDb<'s, 'a>, NoOpInspector, PrecompilesMap>;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -178,16 +165,10 @@ struct Committer {
 struct Run<'c, 'a> {
     ctx: &'c BlockContext,
     spurious: bool,
-    /// The state after the pre-block system calls; every worker starts from a copy.
-    start: CommittedState<'a>,
-    /// Every commit's changes, in block order: each worker applies them to its own copy before
-    /// it next runs a transaction, so no worker reads another's memory under a lock.
-    log: Mutex<Vec<Arc<EvmState>>>,
+    state: RwLock<CommittedState<'a>>,
     sched: Mutex<Sched>,
     committer: Mutex<Committer>,
     finished: AtomicBool,
-    /// Set by the one worker that hands back its (complete) state.
-    state_taken: AtomicBool,
     signal: Signal,
 }
 
@@ -196,13 +177,12 @@ struct Run<'c, 'a> {
 const SPIN: Duration = Duration::from_micros(50);
 
 impl<'c, 'a> Run<'c, 'a> {
-    fn new(ctx: &'c BlockContext, state: &CommittedState<'a>, graph: &ConflictGraph) -> Self {
+    fn new(ctx: &'c BlockContext, state: CommittedState<'a>, graph: &ConflictGraph) -> Self {
         let n = ctx.len();
         Self {
             ctx,
             spurious: ctx.spec().is_enabled_in(SpecId::SPURIOUS_DRAGON),
-            start: state.clone(),
-            log: Mutex::new(Vec::with_capacity(n)),
+            state: RwLock::new(state),
             sched: Mutex::new(Sched::new(graph, n)),
             committer: Mutex::new(Committer {
                 next: 0,
@@ -212,7 +192,6 @@ impl<'c, 'a> Run<'c, 'a> {
                 error: None,
             }),
             finished: AtomicBool::new(n == 0),
-            state_taken: AtomicBool::new(false),
             signal: Signal::default(),
         }
     }
@@ -221,9 +200,8 @@ impl<'c, 'a> Run<'c, 'a> {
         self.sched.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// One worker's loop; the worker that makes the last commit returns its state.
-    fn work(&self) -> Option<CommittedState<'a>> {
-        let mut evm = observing_evm(self.ctx, LiveDb::new(self.start.clone()));
+    fn work(&self) {
+        let mut evm = observing_evm(self.ctx, LiveDb::new(&self.state));
         let mut idle_since: Option<Instant> = None;
         while !self.finished.load(Ordering::Acquire) {
             let seen = self.signal.seen();
@@ -233,13 +211,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 if committer.next == self.ctx.len() || committer.error.is_some() {
                     self.finished.store(true, Ordering::Release);
                     self.signal.notify();
-                    if committer.error.is_some() || self.state_taken.swap(true, Ordering::AcqRel) {
-                        return None;
-                    }
-                    drop(committer);
-                    // Another worker may have made the last commits: apply them first.
-                    self.catch_up(&mut evm);
-                    return Some(evm.into_db().state);
+                    return;
                 }
             }
             let task = self.sched().take_ready();
@@ -257,35 +229,9 @@ impl<'c, 'a> Run<'c, 'a> {
                 self.signal.wait(seen);
             }
         }
-        None
     }
 
-    /// Applies the commits `evm`'s copy of the state does not have yet.
-    fn catch_up(&self, evm: &mut WorkerEvm<'a>) {
-        let db = evm.db_mut();
-        let new: Vec<Arc<EvmState>> = {
-            let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-            log.get(db.applied..).unwrap_or_default().to_vec()
-        };
-        for changes in &new {
-            db.state.commit_exact(changes);
-        }
-        db.applied += new.len();
-    }
-
-    /// Logs a commit and applies it to the committer's own copy (which has every earlier one).
-    fn commit(&self, changes: EvmState, evm: &mut WorkerEvm<'a>) {
-        let db = evm.db_mut();
-        db.state.commit_exact(&changes);
-        db.applied += 1;
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Arc::new(changes));
-    }
-
-    fn speculate(&self, j: usize, evm: &mut WorkerEvm<'a>) -> Speculative {
-        self.catch_up(evm);
+    fn speculate(&self, j: usize, evm: &mut WorkerEvm<'_, 'a>) -> Speculative {
         evm.db_mut().observed().clear();
         let result = self.ctx.transact_in(j, evm);
         let observed = std::mem::take(evm.db_mut().observed());
@@ -294,7 +240,7 @@ impl<'c, 'a> Run<'c, 'a> {
 
     /// Commits in block order for as long as the next transaction is available; true when it
     /// committed something.
-    fn commit_available(&self, committer: &mut Committer, evm: &mut WorkerEvm<'a>) -> bool {
+    fn commit_available(&self, committer: &mut Committer, evm: &mut WorkerEvm<'_, 'a>) -> bool {
         let n = self.ctx.len();
         let mut progressed = false;
         while committer.next < n {
@@ -334,11 +280,10 @@ impl<'c, 'a> Run<'c, 'a> {
     fn run_and_commit(
         &self,
         k: usize,
-        evm: &mut WorkerEvm<'a>,
+        evm: &mut WorkerEvm<'_, 'a>,
     ) -> Result<ExecutionResult, ExecError> {
-        self.catch_up(evm);
         let ResultAndState { result, state } = self.ctx.transact_in(k, evm)?;
-        self.commit(state, evm);
+        self.state.write().commit_exact(&state);
         Ok(result)
     }
 
@@ -349,7 +294,7 @@ impl<'c, 'a> Run<'c, 'a> {
         k: usize,
         run: Box<Speculative>,
         committer: &mut Committer,
-        evm: &mut WorkerEvm<'a>,
+        evm: &mut WorkerEvm<'_, 'a>,
     ) -> Result<ExecutionResult, ExecError> {
         let Speculative {
             result,
@@ -367,12 +312,10 @@ impl<'c, 'a> Run<'c, 'a> {
             }
         };
         let tx = self.ctx.tx(k)?;
-        self.catch_up(evm);
-        let committed = &evm.db().state;
-        let conflicts = stale_locations(committed, &mut state, &mut observed, tx, self.spurious);
-        if conflicts.is_empty() {
-            committed.rebase(&mut state);
-        }
+        let conflicts = {
+            let committed = self.state.read();
+            stale_locations(&committed, &mut state, &mut observed, tx, self.spurious)
+        };
         if !conflicts.is_empty() {
             committer.reexecuted.push(Reexecution {
                 tx: k,
@@ -381,7 +324,15 @@ impl<'c, 'a> Run<'c, 'a> {
             });
             return self.run_and_commit(k, evm);
         }
-        self.commit(state, evm);
+        self.state
+            .write()
+            .commit_rebased(state)
+            .map_err(|e| ExecError::State {
+                block: self.ctx.number,
+                index: k,
+                hash: tx.hash,
+                message: e.to_string(),
+            })?;
         Ok(result)
     }
 }

@@ -18,7 +18,7 @@ const EMPTY: AccountState = AccountState {
 
 /// Pre-state plus committed changes. `&CommittedState` is a `DatabaseRef` that rayon workers
 /// share during a batch; commits happen between executions, in block order.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct CommittedState<'a> {
     base: PreRef<'a>,
     committed: PostStateBuilder,
@@ -61,13 +61,12 @@ impl<'a> CommittedState<'a> {
         self.committed.apply(state);
     }
 
-    /// Turns a transaction's state from an execution against an older snapshot, whose reads
-    /// nobody has written since (validated), into changes to commit with
-    /// [`Self::commit_exact`]: balance changes become deltas on the current balances (so fee
-    /// payments and other credits commute with earlier credits), and fields it did not change
-    /// keep their current values.
-    pub fn rebase(&self, state: &mut EvmState) {
-        for (address, account) in state {
+    /// Commits a transaction executed against an older snapshot, whose reads nobody has
+    /// written since (validated): balance changes are applied as deltas (so fee payments and
+    /// other credits commute with earlier credits), and fields it did not change keep their
+    /// current values.
+    pub fn commit_rebased(&mut self, mut state: EvmState) -> Result<(), DbError> {
+        for (address, account) in &mut state {
             // Created and destroyed accounts are written whole (both read the account).
             if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
                 continue;
@@ -90,6 +89,8 @@ impl<'a> CommittedState<'a> {
                 info.code = None;
             }
         }
+        self.commit_exact(&state);
+        Ok(())
     }
 
     /// An account's balance, nonce and code hash now (zero and no code when it does not exist).

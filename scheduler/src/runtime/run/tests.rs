@@ -17,8 +17,8 @@ fn a_run_that_read_a_nonce_taken_since_runs_again() {
     let input = simple_block();
     let ctx = BlockContext::new(&input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, &CommittedState::new(&input), &graph);
-    let mut evm = observing_evm(&ctx, LiveDb::new(run.start.clone()));
+    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
     {
         let mut sched = run.sched();
         sched.status[1] = Status::Running;
@@ -43,17 +43,17 @@ fn a_stale_read_is_named() {
     let input = simple_block();
     let ctx = BlockContext::new(&input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, &CommittedState::new(&input), &graph);
-    let mut evm = observing_evm(&ctx, LiveDb::new(run.start.clone()));
+    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
     let first = run.speculate(0, &mut evm);
     let sender = ctx.tx(0).unwrap().env.caller;
     let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
     let mut observed = Observed::default();
-    let committed = &evm.db().state;
+    let committed = run.state.read();
     assert!(
         stale_locations(
-            committed,
+            &committed,
             &mut state,
             &mut observed,
             ctx.tx(0).unwrap(),
@@ -61,10 +61,11 @@ fn a_stale_read_is_named() {
         )
         .is_empty()
     );
-    evm.db_mut().state.commit_exact(&state);
-    let committed = &evm.db().state;
+    drop(committed);
+    run.state.write().commit_exact(&state);
+    let committed = run.state.read();
     let stale = stale_locations(
-        committed,
+        &committed,
         &mut state,
         &mut observed,
         ctx.tx(0).unwrap(),
@@ -149,8 +150,8 @@ fn block(
 fn second_runs_first(input: &BlockInput) -> Vec<Reexecution> {
     let ctx = BlockContext::new(input).unwrap();
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, &CommittedState::new(input), &graph);
-    let mut evm = observing_evm(&ctx, LiveDb::new(run.start.clone()));
+    let run = Run::new(&ctx, CommittedState::new(input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
     run.sched().status[1] = Status::Running;
     let early = run.speculate(1, &mut evm);
     assert!(early.result.is_ok(), "{:?}", early.result.err());
@@ -163,7 +164,8 @@ fn second_runs_first(input: &BlockInput) -> Vec<Reexecution> {
     assert_eq!(committer.receipts, want.receipts);
     let reexecuted = std::mem::take(&mut committer.reexecuted);
     drop(committer);
-    let state = evm.into_db().state;
+    drop(evm);
+    let state = run.state.into_inner();
     assert_eq!(state.post_state(), want.post_state);
     reexecuted
 }
@@ -231,27 +233,5 @@ fn extcodehash_of_an_account_brought_to_life_is_a_conflict() {
     assert_eq!(
         conflicts(&second_runs_first(&input)),
         vec![Location::code(addr(X))]
-    );
-}
-
-#[test]
-fn the_state_handed_back_has_every_commit_whoever_hands_it_back() {
-    // One worker commits the whole block; another, whose copy has none of it, reaches the
-    // committer role only afterwards (it was past the `finished` check): what it hands back
-    // must still be the block's final state.
-    let (_dir, input) = block(X, 5, &format!("{}5000", call(X, 1)), 10, Some(1));
-    let ctx = BlockContext::new(&input).unwrap();
-    let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
-    let run = Run::new(&ctx, &CommittedState::new(&input), &graph);
-    let mut first = observing_evm(&ctx, LiveDb::new(run.start.clone()));
-    {
-        let mut committer = run.committer.lock().unwrap();
-        run.commit_available(&mut committer, &mut first);
-        assert_eq!(committer.next, ctx.len());
-    }
-    let late = run.work().expect("the block is complete");
-    assert_eq!(
-        late.post_state(),
-        execute_context(&input, &ctx).unwrap().post_state
     );
 }
