@@ -191,6 +191,16 @@ impl ConflictGraph {
         p
     }
 
+    /// The latest earlier transaction `tx` directly depends on, if any (no allocation: the
+    /// runtime asks this for every transaction of every block it runs).
+    pub fn latest_predecessor(&self, tx: usize) -> Option<usize> {
+        self.graph
+            .neighbors_directed(NodeIndex::new(tx), Direction::Incoming)
+            .map(NodeIndex::index)
+            .filter(|&i| i < tx)
+            .max()
+    }
+
     /// Every edge as `(earlier, later, label)`, ordered.
     pub fn edges(&self) -> Vec<(usize, usize, &Dependency)> {
         let mut e: Vec<_> = self

@@ -10,14 +10,7 @@ use crate::graph::ConflictGraph;
 /// past its latest predecessor in `graph` (0 when it has none).
 pub(super) fn release_points(graph: &ConflictGraph, n: usize) -> Vec<usize> {
     (0..n)
-        .map(|j| {
-            graph
-                .predecessors(j)
-                .into_iter()
-                .filter(|&i| i < j)
-                .max()
-                .map_or(0, |i| i + 1)
-        })
+        .map(|j| graph.latest_predecessor(j).map_or(0, |i| i + 1))
         .collect()
 }
 
