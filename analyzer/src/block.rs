@@ -54,12 +54,15 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
             let Some(ahead) = lock(&ready[j]).take() else {
                 break;
             };
-            let view = Shared::new(&overlay, j);
+            // Nothing else commits meanwhile: the overlay stays as it is while read.
+            let read = overlay.read().unwrap_or_else(PoisonError::into_inner);
+            let view = read.view(j);
             let (prediction, post) = if ahead.2 || ahead.1.answers.hold(&view) {
                 (ahead.0, ahead.1)
             } else {
                 predict(tx, &env, &view, limits, &memo)
             };
+            drop(read);
             let mut o = overlay.write().unwrap_or_else(PoisonError::into_inner);
             o.apply(j, &prediction, &post);
             o.bump_nonce(j, tx.inner.signer(), tx.nonce());
@@ -73,13 +76,14 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
             commit();
             let k = taken.fetch_add(1, Ordering::Relaxed);
             if let Some(tx) = txs.get(k) {
-                let view = Shared::new(&overlay, k);
                 // With every transaction before it committed, the state it sees is complete and
-                // stays so: nothing to check later.
+                // stays so (nothing can commit before it): read without checks, under one lock.
                 let result = if committed.load(Ordering::Acquire) == k {
-                    let (prediction, post) = predict(tx, &env, &view, limits, &memo);
+                    let read = overlay.read().unwrap_or_else(PoisonError::into_inner);
+                    let (prediction, post) = predict(tx, &env, &read.view(k), limits, &memo);
                     (prediction, post, true)
                 } else {
+                    let view = Shared::new(&overlay, k);
                     let (prediction, post) = predict_logged(tx, &env, &view, limits, &memo);
                     (prediction, post, false)
                 };
