@@ -41,10 +41,18 @@ impl<S: StateView> Machine<'_, S> {
                 op::PUSH1..=op::PUSH32 if depth < STACK_LIMIT => {
                     let n = push_len(opcode);
                     let end = (pc + 1 + n).min(bytes.len());
-                    let mut buf = [0u8; 32];
                     let got = &bytes[pc + 1..end];
-                    buf[32 - n..32 - n + got.len()].copy_from_slice(got);
-                    stack.push(Value::Known(U256::from_be_bytes(buf)));
+                    let word = if n <= 8 {
+                        // Most pushes are short: a u64 is cheaper than a 32-byte buffer.
+                        // Bytes past the end of the code read as zeros.
+                        let v = got.iter().fold(0u64, |v, b| v << 8 | u64::from(*b));
+                        U256::from(v) << (8 * (n - got.len()))
+                    } else {
+                        let mut buf = [0u8; 32];
+                        buf[32 - n..32 - n + got.len()].copy_from_slice(got);
+                        U256::from_be_bytes(buf)
+                    };
+                    stack.push(Value::Known(word));
                     pc += 1 + n;
                 }
                 op::DUP1..=op::DUP16 => {

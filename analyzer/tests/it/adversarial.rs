@@ -81,6 +81,19 @@ fn many_jumpdests_and_truncated_push() {
 }
 
 #[test]
+fn every_truncated_push_at_the_end_is_harmless() {
+    // PUSHn with fewer than n bytes left: the missing bytes read as zeros, no panic.
+    for n in 1..=32u8 {
+        for left in 0..n {
+            let mut code = vec![op::PUSH1 + n - 1];
+            code.extend(std::iter::repeat_n(0xff, usize::from(left)));
+            let p = run_timed(code.into(), &[], Duration::from_secs(5));
+            assert!(p.is_exact(), "PUSH{n} with {left} bytes");
+        }
+    }
+}
+
+#[test]
 fn huge_memory_offsets_widen() {
     let code = Asm::new()
         .push(1)
