@@ -21,6 +21,9 @@ pub(super) fn release_points(graph: &ConflictGraph, n: usize) -> Vec<usize> {
 /// ~1.9 µs more each in parallel mode.
 const TX_OVERHEAD_GAS: f64 = 28_000.0;
 
+/// A plain transfer's gas.
+const TRANSFER_GAS: f64 = 21_000.0;
+
 /// What starting the workers costs once per block (waking a parked thread, ~20 µs), in the
 /// same units.
 const BLOCK_OVERHEAD_GAS: f64 = 300_000.0;
@@ -30,8 +33,18 @@ const BLOCK_OVERHEAD_GAS: f64 = 300_000.0;
 pub fn planned_speedup(ctx: &BlockContext, graph: &ConflictGraph, threads: usize) -> f64 {
     let n = ctx.len();
     let release = release_points(graph, n);
-    // Gas limits stand in for durations: known before execution, proportional enough.
-    let weight = |j: usize| ctx.tx(j).map_or(1.0, |t| t.env.gas_limit.max(1) as f64);
+    // Gas limits stand in for durations: known before execution, proportional enough, except
+    // for a plain transfer (no input), whose generous limit says nothing about its few steps.
+    let weight = |j: usize| {
+        ctx.tx(j).map_or(1.0, |t| {
+            let limit = t.env.gas_limit.max(1) as f64;
+            if t.env.data.is_empty() {
+                limit.min(TRANSFER_GAS)
+            } else {
+                limit
+            }
+        })
+    };
     let mut free = vec![0.0_f64; threads.max(1)];
     let mut committed_at = vec![0.0_f64; n];
     let mut last_commit = 0.0_f64;
