@@ -7,6 +7,7 @@
 use super::Machine;
 use super::arith;
 use super::path::Path;
+use super::step::address_word;
 use super::value::Value;
 use crate::state::{StateView, push_len};
 use alloy_primitives::U256;
@@ -25,6 +26,8 @@ impl<S: StateView> Machine<'_, S> {
         let code = &frame.code;
         let bytes = code.bytes();
         let stack = &mut frame.stack;
+        let memory = &mut frame.memory;
+        let max_memory = self.limits.memory_bytes;
         let mut pc = frame.pc;
         let mut steps = self.steps;
         let budget = self.limits.steps;
@@ -128,6 +131,47 @@ impl<S: StateView> Machine<'_, S> {
                     stack.push(arith::binary(opcode, a, b));
                     pc += 1;
                 }
+                // Memory words at known offsets within the budget (else: cut or unknown).
+                op::MLOAD if depth >= 1 => match memory_offset(stack[depth - 1], max_memory) {
+                    Some(o) => {
+                        stack[depth - 1] = memory.word(o);
+                        memory.grow(o + 32);
+                        pc += 1;
+                    }
+                    None => break,
+                },
+                op::MSTORE if depth >= 2 => match memory_offset(stack[depth - 1], max_memory) {
+                    Some(o) => {
+                        memory.set_word(o, stack[depth - 2]);
+                        stack.truncate(depth - 2);
+                        pc += 1;
+                    }
+                    None => break,
+                },
+                op::CALLDATALOAD if depth >= 1 => {
+                    stack[depth - 1] = match stack[depth - 1].as_usize() {
+                        Some(Some(o)) => frame.calldata.word(o),
+                        Some(None) => Value::ZERO,
+                        None => Value::Opaque,
+                    };
+                    pc += 1;
+                }
+                op::CALLVALUE if depth < STACK_LIMIT => {
+                    stack.push(frame.value);
+                    pc += 1;
+                }
+                op::CALLER if depth < STACK_LIMIT => {
+                    stack.push(address_word(frame.caller));
+                    pc += 1;
+                }
+                op::ADDRESS if depth < STACK_LIMIT => {
+                    stack.push(address_word(frame.address));
+                    pc += 1;
+                }
+                op::CALLDATASIZE if depth < STACK_LIMIT => {
+                    stack.push(Value::from_usize(frame.calldata.len()));
+                    pc += 1;
+                }
                 op::ISZERO | op::NOT if depth >= 1 => {
                     let a = stack[depth - 1];
                     if !matches!(a, Value::Known(_)) {
@@ -143,6 +187,13 @@ impl<S: StateView> Machine<'_, S> {
         frame.pc = pc;
         self.steps = steps;
     }
+}
+
+/// A known memory offset whose word lies within the memory budget.
+#[inline]
+fn memory_offset(offset: Value, max: usize) -> Option<usize> {
+    let o = usize::try_from(offset.known()?).ok()?;
+    (o.saturating_add(32) <= max).then_some(o)
 }
 
 /// A known, valid jump destination.
