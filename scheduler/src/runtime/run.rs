@@ -12,7 +12,7 @@ use crate::graph::ConflictGraph;
 use alloy_evm::Evm;
 use alloy_evm::eth::EthEvm;
 use alloy_evm::precompiles::PrecompilesMap;
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use revm::context_interface::result::{ExecutionResult, ResultAndState};
 use revm::inspector::NoOpInspector;
 use revm::primitives::hardfork::SpecId;
@@ -312,11 +312,12 @@ impl<'c, 'a> Run<'c, 'a> {
             }
         };
         let tx = self.ctx.tx(k)?;
-        let conflicts = {
-            let committed = self.state.read();
-            stale_locations(&committed, &mut state, &mut observed, tx, self.spurious)
-        };
+        // Validation and rebasing only read: other workers keep reading meanwhile, and only
+        // applying the changes excludes them.
+        let committed = self.state.upgradable_read();
+        let conflicts = stale_locations(&committed, &mut state, &mut observed, tx, self.spurious);
         if !conflicts.is_empty() {
+            drop(committed);
             committer.reexecuted.push(Reexecution {
                 tx: k,
                 conflicts,
@@ -324,15 +325,8 @@ impl<'c, 'a> Run<'c, 'a> {
             });
             return self.run_and_commit(k, evm);
         }
-        self.state
-            .write()
-            .commit_rebased(state)
-            .map_err(|e| ExecError::State {
-                block: self.ctx.number,
-                index: k,
-                hash: tx.hash,
-                message: e.to_string(),
-            })?;
+        committed.rebase(&mut state);
+        RwLockUpgradableReadGuard::upgrade(committed).commit_exact(&state);
         Ok(result)
     }
 }

@@ -61,12 +61,12 @@ impl<'a> CommittedState<'a> {
         self.committed.apply(state);
     }
 
-    /// Commits a transaction executed against an older snapshot, whose reads nobody has
-    /// written since (validated): balance changes are applied as deltas (so fee payments and
-    /// other credits commute with earlier credits), and fields it did not change keep their
-    /// current values.
-    pub fn commit_rebased(&mut self, mut state: EvmState) -> Result<(), DbError> {
-        for (address, account) in &mut state {
+    /// Turns the state of a transaction executed against an older snapshot, whose reads nobody
+    /// has written since (validated), into changes for [`Self::commit_exact`]: balance changes
+    /// become deltas on the current balances (so fee payments and other credits commute with
+    /// earlier credits), and fields it did not change keep their current values.
+    pub fn rebase(&self, state: &mut EvmState) {
+        for (address, account) in state {
             // Created and destroyed accounts are written whole (both read the account).
             if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
                 continue;
@@ -89,8 +89,6 @@ impl<'a> CommittedState<'a> {
                 info.code = None;
             }
         }
-        self.commit_exact(&state);
-        Ok(())
     }
 
     /// An account's balance, nonce and code hash now (zero and no code when it does not exist).
