@@ -243,9 +243,13 @@ impl<'c, 'a> Run<'c, 'a> {
     fn commit_available(&self, committer: &mut Committer, evm: &mut WorkerEvm<'_, 'a>) -> bool {
         let n = self.ctx.len();
         let mut progressed = false;
+        let mut claim = if committer.next < n {
+            self.sched().claim(committer.next)
+        } else {
+            Claim::Busy
+        };
         while committer.next < n {
             let k = committer.next;
-            let claim = self.sched().claim(k);
             if matches!(claim, Claim::Busy) {
                 break;
             }
@@ -253,7 +257,7 @@ impl<'c, 'a> Run<'c, 'a> {
             let committed = self
                 .ctx
                 .check_block_gas(k, committer.cumulative)
-                .and_then(|()| match claim {
+                .and_then(|()| match std::mem::replace(&mut claim, Claim::Busy) {
                     Claim::Validate(run) => self.validate_and_commit(k, run, committer, evm),
                     Claim::Run | Claim::Busy => self.run_and_commit(k, evm),
                 });
@@ -263,7 +267,15 @@ impl<'c, 'a> Run<'c, 'a> {
                     let receipt = self.ctx.receipt(k, &result, committer.cumulative);
                     committer.receipts.push(receipt);
                     committer.next = k + 1;
-                    self.sched().release(k + 1);
+                    // One lock: release what waited for this commit and look at the next.
+                    let mut sched = self.sched();
+                    sched.release(k + 1);
+                    claim = if k + 1 < n {
+                        sched.claim(k + 1)
+                    } else {
+                        Claim::Busy
+                    };
+                    drop(sched);
                     self.signal.notify();
                 }
                 Err(err) => {
