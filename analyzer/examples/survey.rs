@@ -25,8 +25,7 @@ fn main() {
         }
         if let Ok(i) = std::env::var("TX") {
             let i: usize = i.parse().unwrap_or_default();
-            let env =
-                lanes_analyzer::BlockEnv::from_header(&input.block.header, &input.block_hashes);
+            let env = lanes_analyzer::BlockEnv::from_input(&input);
             let tx = &input.transactions()[i];
             let p = lanes_analyzer::analyze_tx(tx, &env, &input.prestate, &Limits::default());
             println!("{p:#?}");

@@ -34,7 +34,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// does not depend on the threads, and a transaction is analysed twice only when one of the
 /// few before it that were still in flight changed what it read.
 pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
-    let env = BlockEnv::from_header(&input.block.header, &input.block_hashes);
+    let env = BlockEnv::from_input(input);
     let state = BlockState::new(&input.prestate);
     let txs = input.transactions();
     let overlay = RwLock::new(Overlay::new(&state));

@@ -1,5 +1,6 @@
 //! The block environment the EVM's block opcodes read.
 
+use crate::BlockInput;
 use alloy_primitives::{Address, B256, U256};
 use alloy_rpc_types_eth::Header;
 use revm::primitives::hardfork::SpecId;
@@ -29,7 +30,7 @@ pub struct BlockEnv {
     pub blob_base_fee: Option<u128>,
     /// Hashes for BLOCKHASH by block number.
     pub block_hashes: BTreeMap<u64, B256>,
-    /// The mainnet hard fork in force (decides which precompiles exist).
+    /// The hard fork in force (decides which precompiles exist and what SELFDESTRUCT does).
     pub spec: SpecId,
 }
 
@@ -62,7 +63,43 @@ pub fn mainnet_spec(number: u64, timestamp: u64) -> SpecId {
         .map_or(SpecId::FRONTIER, |(_, spec)| *spec)
 }
 
+/// The newest fork a header's shape proves, for chains whose schedule is unknown (a local
+/// devnet's blocks carry every field of the forks it runs).
+pub fn spec_from_shape(header: &Header) -> SpecId {
+    if header.requests_hash.is_some() {
+        SpecId::PRAGUE
+    } else if header.parent_beacon_block_root.is_some() || header.excess_blob_gas.is_some() {
+        SpecId::CANCUN
+    } else if header.withdrawals_root.is_some() {
+        SpecId::SHANGHAI
+    } else if header.base_fee_per_gas.is_some() && header.difficulty.is_zero() {
+        SpecId::MERGE
+    } else if header.base_fee_per_gas.is_some() {
+        SpecId::LONDON
+    } else {
+        SpecId::BERLIN
+    }
+}
+
 impl BlockEnv {
+    /// The environment of a block: chain id from its transactions (mainnet when none says),
+    /// the fork from mainnet's schedule on mainnet and from the header's shape elsewhere.
+    pub fn from_input(input: &BlockInput) -> Self {
+        use alloy_consensus::Transaction as _;
+        let chain_id = input
+            .transactions()
+            .iter()
+            .find_map(|tx| tx.inner.chain_id())
+            .unwrap_or(MAINNET_CHAIN_ID);
+        let header = &input.block.header;
+        let mut env = Self::from_header(header, &input.block_hashes);
+        if chain_id != MAINNET_CHAIN_ID {
+            env.chain_id = chain_id;
+            env.spec = spec_from_shape(header);
+        }
+        env
+    }
+
     /// The environment of a mainnet block, from its header and the known block hashes.
     pub fn from_header(header: &Header, block_hashes: &BTreeMap<u64, B256>) -> Self {
         let prevrandao = if header.difficulty.is_zero() {
@@ -93,5 +130,50 @@ impl BlockEnv {
             return Some(B256::ZERO);
         }
         self.block_hashes.get(&n).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(edit: impl FnOnce(&mut alloy_consensus::Header)) -> Header {
+        let mut inner = alloy_consensus::Header {
+            difficulty: U256::from(1),
+            ..Default::default()
+        };
+        edit(&mut inner);
+        Header::new(inner)
+    }
+
+    #[test]
+    fn a_devnet_header_shows_its_fork() {
+        let cases: [(fn(&mut alloy_consensus::Header), SpecId); 6] = [
+            (|_| {}, SpecId::BERLIN),
+            (|h| h.base_fee_per_gas = Some(7), SpecId::LONDON),
+            (
+                |h| {
+                    h.base_fee_per_gas = Some(7);
+                    h.difficulty = U256::ZERO;
+                },
+                SpecId::MERGE,
+            ),
+            (|h| h.withdrawals_root = Some(B256::ZERO), SpecId::SHANGHAI),
+            (
+                |h| h.parent_beacon_block_root = Some(B256::ZERO),
+                SpecId::CANCUN,
+            ),
+            (|h| h.requests_hash = Some(B256::ZERO), SpecId::PRAGUE),
+        ];
+        for (edit, spec) in cases {
+            assert_eq!(spec_from_shape(&header(edit)), spec);
+        }
+    }
+
+    #[test]
+    fn mainnet_blocks_follow_mainnet_schedule() {
+        assert_eq!(mainnet_spec(4_369_999, 0), SpecId::SPURIOUS_DRAGON);
+        assert_eq!(mainnet_spec(4_370_000, 0), SpecId::BYZANTIUM);
+        assert_eq!(mainnet_spec(19_426_587, 1_710_338_135), SpecId::CANCUN);
     }
 }
