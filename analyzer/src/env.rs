@@ -148,7 +148,8 @@ mod tests {
 
     #[test]
     fn a_devnet_header_shows_its_fork() {
-        let cases: [(fn(&mut alloy_consensus::Header), SpecId); 6] = [
+        type Edit = fn(&mut alloy_consensus::Header);
+        let cases: [(Edit, SpecId); 6] = [
             (|_| {}, SpecId::BERLIN),
             (|h| h.base_fee_per_gas = Some(7), SpecId::LONDON),
             (
