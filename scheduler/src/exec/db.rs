@@ -131,7 +131,9 @@ fn account_info(account: &PreAccount) -> AccountInfo {
         );
     }
     let hash = keccak256(&account.code);
-    let code = Bytecode::new_raw(account.code.clone());
+    // Malformed EIP-7702 designators stay plain bytes instead of panicking.
+    let code = Bytecode::new_raw_checked(account.code.clone())
+        .unwrap_or_else(|_| Bytecode::new_legacy(account.code.clone()));
     AccountInfo::new(account.balance, account.nonce, hash, code)
 }
 
@@ -259,5 +261,28 @@ impl DatabaseCommit for InMemoryDb<'_> {
     fn commit(&mut self, changes: AddressMap<Account>) {
         self.post.apply(&changes);
         self.cache.commit(changes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::Bytes;
+
+    #[test]
+    fn a_malformed_delegation_designator_is_plain_code_not_a_panic() {
+        // EIP-7702's prefix 0xef0100 with two address bytes instead of twenty.
+        let code = Bytes::from_static(&[0xef, 0x01, 0x00, 0xaa, 0xbb]);
+        let account = PreAccount {
+            code: code.clone(),
+            ..PreAccount::default()
+        };
+        let info = account_info(&account);
+        assert_eq!(info.code_hash, keccak256(&code));
+        assert_eq!(
+            info.code.map(|c| c.original_bytes()),
+            Some(code),
+            "the bytes are kept as they are"
+        );
     }
 }
