@@ -38,7 +38,7 @@ impl DBErrorMarker for DbError {}
 /// absent ones do not; unlisted slots are zero; block hashes come from the input.
 ///
 /// It is `Sync` and implements `DatabaseRef`, so `&PreStateDb` can be shared across threads.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct PreStateDb<'a> {
     prestate: &'a PreState,
     block_hashes: &'a BTreeMap<u64, B256>,
@@ -167,7 +167,7 @@ impl DatabaseRef for PreStateDb<'_> {
 }
 
 /// A pre-state database, owned or shared (prepared once, executed over many times).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum PreRef<'a> {
     /// Owned by one execution.
     Owned(PreStateDb<'a>),

@@ -2,7 +2,8 @@
 
 use super::db::PreStateDb;
 use alloy_primitives::{Address, B256, U256, map::AddressMap, map::HashMap};
-use revm::state::Account;
+use revm::primitives::KECCAK_EMPTY;
+use revm::state::{Account, AccountInfo};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -15,6 +16,25 @@ pub struct AccountState {
     pub nonce: u64,
     /// Keccak of the code (`KECCAK_EMPTY` without code).
     pub code_hash: B256,
+}
+
+impl AccountState {
+    /// An account that does not exist, or is empty (EIP-161): no balance, nonce or code.
+    pub const EMPTY: Self = Self {
+        balance: U256::ZERO,
+        nonce: 0,
+        code_hash: KECCAK_EMPTY,
+    };
+}
+
+impl From<&AccountInfo> for AccountState {
+    fn from(info: &AccountInfo) -> Self {
+        Self {
+            balance: info.balance,
+            nonce: info.nonce,
+            code_hash: info.code_hash,
+        }
+    }
 }
 
 /// How the block changed one account.
@@ -88,11 +108,7 @@ impl PostStateBuilder {
                 entry.storage_cleared = true;
                 entry.storage.clear();
             }
-            entry.account = Some(AccountState {
-                balance: account.info.balance,
-                nonce: account.info.nonce,
-                code_hash: account.info.code_hash,
-            });
+            entry.account = Some(AccountState::from(&account.info));
             for (slot, value) in account.changed_storage_slots() {
                 entry.storage.insert(*slot, value.present_value());
             }
@@ -105,11 +121,7 @@ impl PostStateBuilder {
         let mut accounts = BTreeMap::new();
         for (address, touched) in &self.touched {
             let pre = prestate.account(address);
-            let pre_state = pre_db.account(address).map(|a| AccountState {
-                balance: a.balance,
-                nonce: a.nonce,
-                code_hash: a.code_hash,
-            });
+            let pre_state = pre_db.account(address).map(AccountState::from);
             let storage: BTreeMap<U256, U256> = if touched.storage_cleared {
                 touched
                     .storage

@@ -142,15 +142,6 @@ pub fn execute_parallel_prepared(
     run::execute(CommittedState::over(pre), ctx, graph)
 }
 
-/// [`execute_planned`] over an already prepared pre-state, whatever the block's size or plan.
-pub fn execute_planned_prepared(
-    pre: &PreStateDb<'_>,
-    ctx: &BlockContext,
-    graph: &ConflictGraph,
-) -> Result<ParallelOutcome, ExecError> {
-    run::execute(CommittedState::over(pre), ctx, graph)
-}
-
 /// Executes the block (see the module documentation). `graph` is a conflict graph over its
 /// transactions (normally built from their predictions): a transaction runs speculatively once
 /// its predecessors in `graph` are committed. Any graph gives the sequential result; one built

@@ -5,16 +5,9 @@ use crate::exec::{AccountState, DbError, PostState, PostStateBuilder, PreRef, Pr
 use alloy_primitives::{Address, B256, U256, map::AddressMap, map::B256Map};
 use lanes_analyzer::BlockInput;
 use revm::bytecode::Bytecode;
-use revm::database_interface::WrapDatabaseRef;
 use revm::primitives::KECCAK_EMPTY;
 use revm::state::{Account, AccountInfo, EvmState};
 use revm::{Database, DatabaseCommit, DatabaseRef};
-
-const EMPTY: AccountState = AccountState {
-    balance: U256::ZERO,
-    nonce: 0,
-    code_hash: KECCAK_EMPTY,
-};
 
 /// Pre-state plus committed changes. `&CommittedState` is a `DatabaseRef` that rayon workers
 /// share during a batch; commits happen between executions, in block order.
@@ -42,11 +35,6 @@ impl<'a> CommittedState<'a> {
             committed: PostStateBuilder::default(),
             codes: B256Map::default(),
         }
-    }
-
-    /// A `revm::Database` reading this state (for one transaction on one worker).
-    pub fn reader(&self) -> WrapDatabaseRef<&Self> {
-        WrapDatabaseRef(self)
     }
 
     /// Every account the commits changed, compared with the pre-state.
@@ -93,18 +81,14 @@ impl<'a> CommittedState<'a> {
 
     /// An account's balance, nonce and code hash now (zero and no code when it does not exist).
     fn current(&self, address: &Address) -> AccountState {
-        self.account_now(address).unwrap_or(EMPTY)
+        self.account_now(address).unwrap_or(AccountState::EMPTY)
     }
 
     /// An account's balance, nonce and code hash now, `None` when it does not exist.
     pub fn account_now(&self, address: &Address) -> Option<AccountState> {
         match self.committed.get(address) {
             Some(touched) => touched.account,
-            None => self.base.get().account(address).map(|info| AccountState {
-                balance: info.balance,
-                nonce: info.nonce,
-                code_hash: info.code_hash,
-            }),
+            None => self.base.get().account(address).map(AccountState::from),
         }
     }
 

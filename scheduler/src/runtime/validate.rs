@@ -12,7 +12,6 @@ use crate::exec::{AccountState, PreparedTx};
 use alloy_primitives::Address;
 use lanes_analyzer::Location;
 use revm::DatabaseRef;
-use revm::primitives::KECCAK_EMPTY;
 use revm::state::{Account, EvmState};
 
 /// The locations whose value `state` (one execution of `tx`) read differs from the committed
@@ -40,7 +39,10 @@ pub(super) fn stale_locations(
     for (address, account) in state {
         let seen = seen(account);
         let now = committed.account_now(address);
-        let (seen_or_empty, now_or_empty) = (seen.unwrap_or(EMPTY), now.unwrap_or(EMPTY));
+        let (seen_or_empty, now_or_empty) = (
+            seen.unwrap_or(AccountState::EMPTY),
+            now.unwrap_or(AccountState::EMPTY),
+        );
         if seen_or_empty.nonce != now_or_empty.nonce {
             stale.push(Location::nonce(*address));
         }
@@ -71,24 +73,13 @@ pub(super) fn stale_locations(
     stale
 }
 
-const EMPTY: AccountState = AccountState {
-    balance: alloy_primitives::U256::ZERO,
-    nonce: 0,
-    code_hash: KECCAK_EMPTY,
-};
-
 /// The account as the execution loaded it, `None` when it did not exist.
 fn seen(account: &mut Account) -> Option<AccountState> {
     if account.is_loaded_as_not_existing() {
         return None;
     }
     // Not `original_info()`: it clones the code, whose reference count other threads share.
-    let info = account.original_info_mut();
-    Some(AccountState {
-        balance: info.balance,
-        nonce: info.nonce,
-        code_hash: info.code_hash,
-    })
+    Some(AccountState::from(&*account.original_info_mut()))
 }
 
 /// Whether calls into it pay no new-account gas and `EXTCODEHASH` is not zero.
@@ -96,6 +87,6 @@ fn alive(account: Option<AccountState>, spurious: bool) -> bool {
     match account {
         None => false,
         Some(_) if !spurious => true,
-        Some(a) => !(a.balance.is_zero() && a.nonce == 0 && a.code_hash == KECCAK_EMPTY),
+        Some(a) => a != AccountState::EMPTY,
     }
 }
