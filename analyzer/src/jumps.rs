@@ -1,176 +1,112 @@
-//! Valid JUMPDEST offsets of legacy bytecode: a JUMPDEST byte that is an opcode, not PUSH data.
+//! Whether a JUMPDEST byte is an opcode or PUSH data, decided from the bytes just before it.
 //!
-//! Finding them means decoding the code from its start, one opcode after another: each step
-//! waits for the previous one. To let the processor overlap that work, long code is decoded as
-//! several segments at once, each from a guessed start; a segment's decoding agrees with the
-//! true one from the first opcode both share (decodings of EVM code meet within a few
-//! opcodes), and the few bytes before that are redone from the true decoding. A segment
-//! whose guess does not meet the true decoding within a window is decoded again in full.
+//! A full jump table decodes the code from its start; most contracts run a small part of their
+//! code in a block, so the analyzer decides each jump target on its own and keeps revm's table
+//! for the rare target this cannot decide. A byte `s` is certainly an opcode when none of the
+//! 32 bytes before it is a PUSH whose data would cover `s` (whether that byte is itself an
+//! opcode or not does not matter); decoding forward from such a byte reaches the target or
+//! steps over it.
 
-use revm::bytecode::opcode::{JUMPDEST, PUSH1, PUSH32};
+use crate::state::push_len;
+use revm::bytecode::opcode::{PUSH1, PUSH32};
 
-/// Segments decoded at once.
-const SEGMENTS: usize = 4;
-/// Bytes at a segment's start within which its guessed decoding must meet the true one.
-const WINDOW: usize = 64;
-/// Shorter code is decoded in one pass.
-const MIN_SPLIT: usize = 256 * SEGMENTS;
+/// Bytes before a target searched for a certain opcode start.
+const WINDOW: usize = 256;
 
-/// Bytes from an opcode to the next one, by opcode.
-const STEP: [u8; 256] = {
-    let mut table = [1u8; 256];
-    let mut op = PUSH1;
-    while op <= PUSH32 {
-        table[op as usize] = op - PUSH1 + 2;
-        op += 1;
-    }
-    table
-};
+/// Longest PUSH data.
+const MAX_PUSH: usize = (PUSH32 - PUSH1 + 1) as usize;
 
-/// One bit per byte of `code`: set where a valid JUMPDEST is.
-pub(crate) fn jump_table(code: &[u8]) -> Box<[u64]> {
-    let len = code.len();
-    let mut bits = vec![0u64; len.div_ceil(64)].into_boxed_slice();
-    if len < MIN_SPLIT {
-        decode(code, &mut bits, 0, len);
-        return bits;
+/// Whether the byte at `s` is certainly an opcode: no byte within reach before it is a PUSH
+/// long enough to cover it.
+fn certainly_opcode(code: &[u8], s: usize) -> bool {
+    let Some(window) = s.checked_sub(MAX_PUSH).map(|w| &code[w..s]) else {
+        return (1..=s).all(|j| push_len(code[s - j]) < j);
+    };
+    // No early exit, so that the 32 bytes are checked at once (vectorised).
+    let mut covered = false;
+    for (i, &b) in window.iter().enumerate() {
+        let distance = (MAX_PUSH - i) as u8;
+        let len = b.wrapping_sub(PUSH1 - 1);
+        covered |= b.wrapping_sub(PUSH1) < MAX_PUSH as u8 && len >= distance;
     }
-    let seg = len / SEGMENTS;
-    let starts: [usize; SEGMENTS] = std::array::from_fn(|i| i * seg);
-    let ends: [usize; SEGMENTS] = std::array::from_fn(|i| {
-        if i + 1 == SEGMENTS {
-            len
-        } else {
-            (i + 1) * seg
-        }
-    });
-    // Where each guessed decoding starts opcodes within its window.
-    let mut opcodes = [0u64; SEGMENTS];
-    let mut pcs = starts;
-    for i in 1..SEGMENTS {
-        let mut pc = starts[i];
-        while pc < starts[i] + WINDOW {
-            opcodes[i] |= 1 << (pc - starts[i]);
-            pc = mark(code, &mut bits, pc);
-        }
-        pcs[i] = pc;
-    }
-    while (0..SEGMENTS).all(|i| pcs[i] < ends[i]) {
-        for pc in &mut pcs {
-            *pc = mark(code, &mut bits, *pc);
-        }
-    }
-    for i in 0..SEGMENTS {
-        pcs[i] = decode(code, &mut bits, pcs[i], ends[i]);
-    }
-    // The first segment's decoding is the true one; `truth` is the true decoding's first
-    // opcode at or after the next segment's start.
-    let mut truth = pcs[0];
-    for i in 1..SEGMENTS {
-        let start = starts[i];
-        let mut pc = truth;
-        let met = loop {
-            if pc >= start + WINDOW {
-                break None;
-            }
-            if opcodes[i] >> (pc - start) & 1 == 1 {
-                break Some(pc);
-            }
-            pc += usize::from(STEP[usize::from(code[pc])]);
-        };
-        let redo = met.unwrap_or(ends[i]);
-        for pc in start..redo {
-            bits[pc / 64] &= !(1 << (pc % 64));
-        }
-        let end = decode(code, &mut bits, truth, redo);
-        truth = if met.is_some() { pcs[i] } else { end };
-    }
-    bits
+    !covered
 }
 
-/// Marks `pc` if it is a JUMPDEST; returns the next opcode's offset.
-#[inline]
-fn mark(code: &[u8], bits: &mut [u64], pc: usize) -> usize {
-    let op = code[pc];
-    if op == JUMPDEST {
-        bits[pc / 64] |= 1 << (pc % 64);
+/// Whether `target` starts an opcode (not PUSH data), when the bytes before it decide it;
+/// `None` when no certain opcode start is found within [`WINDOW`] bytes before it.
+pub(crate) fn starts_opcode(code: &[u8], target: usize) -> Option<bool> {
+    if target >= code.len() {
+        return Some(false);
     }
-    pc + usize::from(STEP[usize::from(op)])
-}
-
-/// Decodes from `pc` while before `end`, marking JUMPDESTs; returns the first offset reached
-/// at or after `end`.
-fn decode(code: &[u8], bits: &mut [u64], mut pc: usize, end: usize) -> usize {
-    while pc < end {
-        pc = mark(code, bits, pc);
+    let start = (target.saturating_sub(WINDOW)..=target)
+        .rev()
+        .find(|&s| certainly_opcode(code, s))?;
+    let mut pc = start;
+    while pc < target {
+        pc += 1 + push_len(code[pc]);
     }
-    pc
+    Some(pc == target)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use revm::bytecode::opcode::JUMPDEST;
 
-    /// JUMPDEST offsets by the definition: opcodes equal to JUMPDEST, skipping PUSH data.
-    fn reference(code: &[u8]) -> Vec<usize> {
-        let mut out = Vec::new();
+    /// Opcode starts by the definition: decode from the first byte, skipping PUSH data.
+    fn reference(code: &[u8]) -> Vec<bool> {
+        let mut starts = vec![false; code.len()];
         let mut pc = 0;
         while pc < code.len() {
-            if code[pc] == JUMPDEST {
-                out.push(pc);
-            }
-            pc += 1 + crate::state::push_len(code[pc]);
+            starts[pc] = true;
+            pc += 1 + push_len(code[pc]);
         }
-        out
+        starts
     }
 
-    fn valid(code: &[u8]) -> Vec<usize> {
-        let bits = jump_table(code);
-        (0..code.len())
-            .filter(|pc| bits[pc / 64] >> (pc % 64) & 1 == 1)
-            .collect()
+    fn check(code: &[u8]) -> Result<(), TestCaseError> {
+        let truth = reference(code);
+        for (pc, &start) in truth.iter().enumerate() {
+            if let Some(decided) = starts_opcode(code, pc) {
+                prop_assert_eq!(decided, start, "pc {}", pc);
+            }
+        }
+        Ok(())
     }
 
     proptest! {
-        /// Random bytes, short and long enough to be decoded in segments.
+        /// Random bytes: every decided offset agrees with the full decoding.
         #[test]
-        fn matches_the_definition(code in proptest::collection::vec(any::<u8>(), 0..5000)) {
-            prop_assert_eq!(valid(&code), reference(&code));
+        fn agrees_with_full_decoding(code in proptest::collection::vec(any::<u8>(), 0..3000)) {
+            check(&code)?;
         }
 
-        /// Mostly PUSH32 and JUMPDEST bytes: segments whose guess never meets the true decoding.
+        /// Mostly PUSH32 and JUMPDEST bytes: long stretches where nothing is certain.
         #[test]
-        fn matches_the_definition_on_long_pushes(
-            code in proptest::collection::vec(prop_oneof![Just(0x7f_u8), Just(JUMPDEST), any::<u8>()], 1000..5000)
+        fn agrees_on_long_pushes(
+            code in proptest::collection::vec(prop_oneof![Just(0x7f_u8), Just(JUMPDEST), any::<u8>()], 1..3000)
         ) {
-            prop_assert_eq!(valid(&code), reference(&code));
+            check(&code)?;
         }
     }
 
     #[test]
-    fn push32_chains_hide_jumpdests() {
-        // PUSH32 <32 x JUMPDEST>, repeated: no JUMPDEST is an opcode; every guessed segment
-        // start inside push data never meets the true decoding.
-        let mut code = Vec::new();
-        for _ in 0..100 {
-            code.push(0x7f);
-            code.extend([JUMPDEST; 32]);
-        }
-        code.push(JUMPDEST);
-        assert_eq!(valid(&code), vec![3300]);
-        assert_eq!(reference(&code), vec![3300]);
+    fn push_data_is_not_an_opcode() {
+        // PUSH2 0x5b5b JUMPDEST
+        let code = [0x61, 0x5b, 0x5b, JUMPDEST];
+        assert_eq!(starts_opcode(&code, 1), Some(false));
+        assert_eq!(starts_opcode(&code, 2), Some(false));
+        assert_eq!(starts_opcode(&code, 3), Some(true));
+        assert_eq!(starts_opcode(&code, 4), Some(false));
     }
 
     #[test]
-    fn a_segment_that_never_meets_the_true_decoding_is_redone() {
-        // STOP, then PUSH32 opcodes whose data is PUSH32 bytes: a guess inside push data
-        // decodes PUSH32s forever, 1..32 bytes off the true ones.
-        let mut code = vec![0x00];
-        code.extend([0x7f; 3300]);
-        code.push(JUMPDEST);
-        assert!((1..SEGMENTS).all(|i| !(i * (code.len() / SEGMENTS) - 1).is_multiple_of(33)));
-        assert_eq!(valid(&code), vec![3301]);
-        assert_eq!(reference(&code), vec![3301]);
+    fn push32_chains_leave_targets_undecided() {
+        // PUSH32 <32 x PUSH32>, repeated: every byte may be PUSH data.
+        let code = vec![0x7f; 2000];
+        assert_eq!(starts_opcode(&code, 1500), None);
+        assert_eq!(starts_opcode(&code, 10), Some(false));
+        assert_eq!(starts_opcode(&code, 33), Some(true));
     }
 }

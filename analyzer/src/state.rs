@@ -1,19 +1,21 @@
 //! A read-only view of the pre-block state, and analysed contract code.
 
 use crate::input::PreState;
-use crate::jumps::jump_table;
+use crate::jumps::starts_opcode;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256, map::AddressMap};
-use revm::bytecode::opcode;
+use revm::bytecode::{Bytecode, JumpTable, opcode};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Contract code with its jump destinations and what it can reach beyond its own storage.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ContractCode {
     /// The code as deployed (reads past the end are STOPs and zeros).
     code: Bytes,
-    /// Valid JUMPDEST offsets, one bit per byte, computed on first use: code that is only
-    /// measured or copied is never analysed.
-    jumps: OnceLock<Box<[u64]>>,
+    /// JUMPDEST bytes decided so far, and whether each is valid (shared by the threads).
+    decided: OnceLock<Box<[AtomicU64]>>,
+    /// revm's jump table, for targets the bytes before them do not decide (rare).
+    jumps: OnceLock<JumpTable>,
     /// keccak256 of the code (EXTCODEHASH), computed on first use.
     hash: OnceLock<B256>,
     /// Whether any opcode can touch another account (calls, creates, BALANCE, EXTCODE*,
@@ -26,6 +28,7 @@ impl ContractCode {
     pub fn new(raw: Bytes) -> Self {
         Self {
             code: raw,
+            decided: OnceLock::new(),
             jumps: OnceLock::new(),
             hash: OnceLock::new(),
             reach: OnceLock::new(),
@@ -75,8 +78,32 @@ impl ContractCode {
     /// Whether `pc` is a valid jump destination.
     #[inline]
     pub(crate) fn is_jumpdest(&self, pc: usize) -> bool {
-        let bits = self.jumps.get_or_init(|| jump_table(&self.code));
-        pc < self.code.len() && bits[pc / 64] >> (pc % 64) & 1 == 1
+        if self.code.get(pc) != Some(&opcode::JUMPDEST) {
+            return false;
+        }
+        let bits = self.decided.get_or_init(|| {
+            (0..self.code.len().div_ceil(32))
+                .map(|_| AtomicU64::new(0))
+                .collect()
+        });
+        // Two bits per byte: decided, and valid.
+        let (word, shift) = (&bits[pc / 32], 2 * (pc % 32));
+        let known = word.load(Ordering::Relaxed) >> shift;
+        if known & 1 != 0 {
+            return known & 2 != 0;
+        }
+        let valid = starts_opcode(&self.code, pc).unwrap_or_else(|| {
+            self.jumps
+                .get_or_init(|| {
+                    Bytecode::new_legacy(self.code.clone())
+                        .legacy_jump_table()
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .is_valid(pc)
+        });
+        word.fetch_or((1 | u64::from(valid) << 1) << shift, Ordering::Relaxed);
+        valid
     }
 
     /// keccak256 of the code.
