@@ -122,6 +122,7 @@ pub(crate) fn predict(
         origin: sender,
         gas_price: U256::from(gas_price),
         blob_hashes: tx.blob_versioned_hashes().unwrap_or_default(),
+        gas_limit: tx.gas_limit(),
     };
     let entry = Entry {
         code,

@@ -144,6 +144,7 @@ impl<S: StateView> Machine<'_, S> {
             returndata: ReturnData::Known(Arc::default()),
             journal_mark,
             access_mark,
+            gas_mark: path.gas,
             forks: alloy_primitives::map::HashMap::default(),
         };
         path.frames.push(frame);
@@ -173,7 +174,7 @@ impl<S: StateView> Machine<'_, S> {
         }
     }
 
-    /// A call into a precompile: computed when its input is known.
+    /// A call into a precompile: computed when its input is known, unless it checks a proof.
     fn precompile(
         &mut self,
         path: &mut Path,
@@ -182,7 +183,7 @@ impl<S: StateView> Machine<'_, S> {
         ret_offset: usize,
         ret_len: usize,
     ) -> Control {
-        let result = if input.is_concrete() {
+        let result = if input.is_concrete() && !checks_proof(&target) {
             let precompiles = self.precompiles;
             self.memo.call(target, input.bytes(), || {
                 let result = precompiles
@@ -281,6 +282,7 @@ impl<S: StateView> Machine<'_, S> {
             return Control::Continue;
         }
         let code = Arc::new(ContractCode::new(init.bytes().to_vec().into()));
+        let gas_mark = path.gas;
         path.frames.push(Frame {
             code,
             code_address: created,
@@ -296,6 +298,7 @@ impl<S: StateView> Machine<'_, S> {
             returndata: ReturnData::Known(Arc::default()),
             journal_mark,
             access_mark,
+            gas_mark,
             forks: alloy_primitives::map::HashMap::default(),
         });
         Control::Continue
@@ -338,6 +341,14 @@ impl<S: StateView> Machine<'_, S> {
 }
 
 /// The caller's view of a call it cannot follow: unknown success, output and return data.
+/// Whether a precompile is curve arithmetic or a proof check (BN254, KZG, BLS12-381): costly,
+/// and its output is a verdict, or points that only feed one. Left unknown, the verdict's
+/// branch is followed both ways, as a proof that fails only reverts.
+fn checks_proof(target: &Address) -> bool {
+    let bytes = target.as_slice();
+    bytes[..19].iter().all(|b| *b == 0) && matches!(bytes[19], 0x06..=0x08 | 0x0a..=0x11)
+}
+
 fn unknown_result(path: &mut Path, ret_offset: usize, ret_len: usize) -> Control {
     let frame = path.frames.last_mut().expect("a running frame");
     frame.memory.write_opaque(ret_offset, ret_len);

@@ -17,9 +17,9 @@ use revm::bytecode::opcode as op;
 const STACK_LIMIT: usize = 1024;
 
 impl<S: StateView> Machine<'_, S> {
-    /// Runs fast-lane opcodes of the top frame until the next one is not, or the step budget
-    /// is reached.
-    pub(crate) fn run_fast(&mut self, path: &mut Path) {
+    /// Runs fast-lane opcodes of the top frame until the next one is not, or the step count
+    /// reaches `budget`.
+    pub(crate) fn run_fast(&mut self, path: &mut Path, budget: u64) {
         let Some(frame) = path.frames.last_mut() else {
             return;
         };
@@ -30,7 +30,6 @@ impl<S: StateView> Machine<'_, S> {
         let max_memory = self.limits.memory_bytes;
         let mut pc = frame.pc;
         let mut steps = self.steps;
-        let budget = self.limits.steps;
         while steps < budget {
             let Some(&opcode) = bytes.get(pc) else {
                 break;

@@ -24,6 +24,7 @@ use alloy_primitives::map::HashMap;
 use alloy_primitives::{Address, B256, U256};
 use data::Data;
 use path::{Frame, FrameKind, Path, ReturnData};
+use revm::interpreter::instructions::{GasTable, gas_table_spec};
 use revm::precompile::{PrecompileSpecId, Precompiles};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub(crate) struct TxEnv<'a> {
     pub(crate) origin: Address,
     pub(crate) gas_price: U256,
     pub(crate) blob_hashes: &'a [B256],
+    /// The transaction's gas limit.
+    pub(crate) gas_limit: u64,
 }
 
 /// How the first frame starts.
@@ -86,6 +89,9 @@ impl Gathered {
 /// A slot's possible values after a transaction (`None`: unknown), and whether some path left
 /// it unchanged.
 pub(crate) type SlotAfter = (Option<Vec<U256>>, bool);
+
+/// Gas every transaction pays before its code runs.
+const INTRINSIC_GAS: u64 = 21_000;
 
 /// Most values a slot may hold after a transaction before it counts as unknown.
 const MAX_ALTERNATIVES: usize = 4;
@@ -186,6 +192,8 @@ pub(crate) struct Machine<'a, S: StateView> {
     pub(crate) limits: &'a Limits,
     pub(crate) tx: TxEnv<'a>,
     pub(crate) precompiles: &'static Precompiles,
+    /// Static gas by opcode under the block's fork.
+    gas: GasTable,
     /// Hashes and precompile results shared with the block's other analyses.
     pub(crate) memo: &'a Memo,
     pub(crate) out: Outcome,
@@ -223,6 +231,7 @@ impl<'a, S: StateView> Machine<'a, S> {
             limits,
             tx,
             precompiles: Precompiles::new(PrecompileSpecId::from_spec_id(env.spec)),
+            gas: gas_table_spec(env.spec),
             memo,
             out: Outcome::default(),
             steps: 0,
@@ -242,7 +251,10 @@ impl<'a, S: StateView> Machine<'a, S> {
         prelude: &[(Location, Access)],
         sender: Address,
     ) -> Outcome {
-        let mut path = Path::default();
+        let mut path = Path {
+            gas: INTRINSIC_GAS,
+            ..Path::default()
+        };
         path.accesses.extend_from_slice(prelude);
         // Balances the block changes before this transaction runs are not the pre-state's.
         path.balances.insert(sender, Value::Opaque);
@@ -280,6 +292,7 @@ impl<'a, S: StateView> Machine<'a, S> {
             returndata: ReturnData::Known(Arc::default()),
             journal_mark: 0,
             access_mark: 0,
+            gas_mark: INTRINSIC_GAS,
             forks: alloy_primitives::map::HashMap::default(),
         });
         self.work.push(path);
@@ -337,8 +350,30 @@ impl<'a, S: StateView> Machine<'a, S> {
                 self.abandon(path);
                 return;
             }
-            self.run_fast(&mut path);
+            let before = self.steps;
+            // Fast-lane opcodes cost at least 1 gas each: stop where the gas would run out.
+            let affordable = self.tx.gas_limit.saturating_sub(path.gas);
+            let budget = self.limits.steps.min(before.saturating_add(affordable));
+            self.run_fast(&mut path, budget);
             self.steps += 1;
+            let frame = &path.frames[path.frames.len() - 1];
+            let opcode = frame
+                .code
+                .bytes()
+                .get(frame.pc)
+                .copied()
+                .unwrap_or_default();
+            // Every opcode costs at least 1 gas; the one `step` runs, at least its static gas.
+            path.gas += self.steps - before - 1 + u64::from(self.gas[usize::from(opcode)]);
+            if path.gas > self.tx.gas_limit {
+                // The transaction cannot pay for this path: a frame on it runs out of gas.
+                // Taken as the running one, as the EVM does; its caller goes on with the gas
+                // it kept.
+                let mark = frame.gas_mark;
+                self.exit_frame(&mut path, Value::ZERO, ReturnData::Known(Arc::default()));
+                path.gas = mark;
+                continue;
+            }
             if self.steps > self.limits.steps {
                 let frame = &path.frames[path.frames.len() - 1];
                 let reason = Cause::StepBudget.at(frame.pc, frame.code_address);

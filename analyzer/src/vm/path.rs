@@ -46,6 +46,8 @@ pub(crate) struct Frame {
     /// Journal length and access count when the frame started (rolled back on revert).
     pub(crate) journal_mark: usize,
     pub(crate) access_mark: usize,
+    /// The path's gas floor when the frame started: what its caller has surely spent.
+    pub(crate) gas_mark: u64,
     /// Forks taken per branch site in this frame (bounds loops on unknown conditions); a site
     /// is a pc in the context of the return addresses on the stack, so that a shared internal
     /// function called from several places is not mistaken for a loop.
@@ -88,6 +90,8 @@ pub(crate) struct Path {
     pub(crate) journal: Vec<Change>,
     /// Accesses made on this path, kept apart so that a reverted frame's writes are undone.
     pub(crate) accesses: Vec<(Location, Access)>,
+    /// A lower bound of the gas spent on this path: one per opcode, or its static cost.
+    pub(crate) gas: u64,
 }
 
 impl Path {

@@ -1,8 +1,9 @@
 //! Adversarial contracts and a fuzz target: the analyzer always terminates, never panics, and
 //! widens when it cuts.
 
-use super::common::{Asm, coarse, env, run, state, tx};
+use super::common::{Asm, coarse, env, run, slot, state, tx, tx_with_gas};
 use alloy_primitives::{Address, Bytes, U256};
+use lanes_analyzer::Access;
 use lanes_analyzer::{Limits, Scope, analyze_tx};
 use proptest::prelude::*;
 use revm::bytecode::opcode as op;
@@ -24,10 +25,54 @@ fn reasons(p: &lanes_analyzer::AccessPrediction) -> Vec<&str> {
 
 #[test]
 fn endless_loop_runs_out_of_steps_and_widens() {
+    // 30M gas pays for 7.5M steps of this loop: more than the step budget.
     let code = Asm::new().label("top").to("top").op(op::JUMP).build();
-    let p = run_timed(code, &[], Duration::from_secs(20));
+    let start = Instant::now();
+    let p = run(
+        &state(&[(A, code)]),
+        &tx_with_gas(Some(A), 0, &[], 30_000_000),
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
     assert!(reasons(&p)[0].starts_with("step budget"), "{:?}", p.widened);
     assert_eq!(coarse(&p), vec![&Scope::Unknown]);
+}
+
+#[test]
+fn endless_loop_runs_out_of_gas_and_reverts() {
+    // With 1M gas the loop cannot run past 250k steps: the transaction fails, its write is
+    // undone (a read remains), and nothing widens.
+    let code = Asm::new()
+        .sstore(1, 1)
+        .label("top")
+        .to("top")
+        .op(op::JUMP)
+        .build();
+    let p = run_timed(code, &[], Duration::from_secs(5));
+    assert!(p.is_exact(), "{:?}", p.widened);
+    assert_eq!(p.exact.get(&slot(A, U256::from(1))), Some(Access::Read));
+}
+
+#[test]
+fn callee_out_of_gas_fails_and_its_caller_goes_on() {
+    // A calls B, which loops forever; B fails out of gas and A writes slot 2 after the call.
+    let b = Address::repeat_byte(0xb0);
+    let looping = Asm::new()
+        .sstore(1, 1)
+        .label("top")
+        .to("top")
+        .op(op::JUMP)
+        .build();
+    let caller = Asm::new()
+        .call(op::CALL, b, 0)
+        .sstore(2, 1)
+        .op(op::STOP)
+        .build();
+    let start = Instant::now();
+    let p = run(&state(&[(A, caller), (b, looping)]), &tx(Some(A), 0, &[]));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(p.is_exact(), "{:?}", p.widened);
+    assert_eq!(p.exact.get(&slot(A, U256::from(2))), Some(Access::Write));
+    assert_eq!(p.exact.get(&slot(b, U256::from(1))), Some(Access::Read));
 }
 
 #[test]

@@ -123,13 +123,23 @@ impl Asm {
     }
 }
 
-/// A legacy transaction from `SENDER`.
+/// A legacy transaction from `SENDER` with a gas limit of 1M.
 pub(crate) fn tx(to: Option<Address>, value: u64, input: &[u8]) -> Transaction {
+    tx_with_gas(to, value, input, 1_000_000)
+}
+
+/// A legacy transaction from `SENDER`.
+pub(crate) fn tx_with_gas(
+    to: Option<Address>,
+    value: u64,
+    input: &[u8],
+    gas_limit: u64,
+) -> Transaction {
     let inner = TxLegacy {
         chain_id: Some(1),
         nonce: 0,
         gas_price: 1,
-        gas_limit: 1_000_000,
+        gas_limit,
         to: to.map_or(TxKind::Create, TxKind::Call),
         value: U256::from(value),
         input: Bytes::copy_from_slice(input),
