@@ -25,7 +25,13 @@ fn lanes(args: &[&str]) -> String {
 
 /// Replaces the cells of Markdown table columns whose header is a wall time with `[time]`.
 fn mask_times(markdown: &str) -> String {
-    const TIMED: [&str; 3] = ["analysis s", "sequential s", "cost"];
+    const TIMED: [&str; 5] = [
+        "analysis s",
+        "sequential s",
+        "cost",
+        "execution s",
+        "vs execution",
+    ];
     let mut masked: Vec<usize> = Vec::new();
     let mut out = String::new();
     for line in markdown.lines() {

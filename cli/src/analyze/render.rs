@@ -87,6 +87,8 @@ fn summary_table(first: &str) -> Table {
         ">analysis s",
         ">sequential s",
         ">cost",
+        ">execution s",
+        ">vs execution",
     ])
 }
 
@@ -102,6 +104,8 @@ fn summary_row(table: &mut Table, name: String, s: &Summary) {
         format!("{:.4}", s.analysis_seconds),
         format!("{:.4}", s.sequential_seconds),
         format!("{:.2}", s.analysis_cost),
+        format!("{:.4}", s.execution_seconds),
+        format!("{:.2}", s.analysis_vs_execution),
     ]);
 }
 

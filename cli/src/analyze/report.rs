@@ -29,12 +29,17 @@ pub(crate) struct Summary {
     pub(crate) widened_fraction: f64,
     /// Wall time of the analyzer.
     pub(crate) analysis_seconds: f64,
-    /// Wall time of plain sequential execution.
+    /// Wall time of plain sequential execution from the input (building revm's state, code
+    /// hashed and analysed, included).
     pub(crate) sequential_seconds: f64,
+    /// Wall time of plain sequential execution over revm's state already built.
+    pub(crate) execution_seconds: f64,
     /// Wall time of the recorded sequential execution.
     pub(crate) recorded_seconds: f64,
     /// analysis_seconds / sequential_seconds.
     pub(crate) analysis_cost: f64,
+    /// analysis_seconds / execution_seconds.
+    pub(crate) analysis_vs_execution: f64,
     /// Covered transactions.
     pub(crate) covered: usize,
     /// Transactions with a widened prediction.
@@ -54,6 +59,7 @@ impl Summary {
             blocks: 1,
             analysis_seconds: run.analysis_seconds,
             sequential_seconds: run.sequential_seconds,
+            execution_seconds: run.execution_seconds,
             recorded_seconds: run.recorded_seconds,
             quality: run.quality.summary,
             ..Self::default()
@@ -67,6 +73,7 @@ impl Summary {
         self.blocks += other.blocks;
         self.analysis_seconds += other.analysis_seconds;
         self.sequential_seconds += other.sequential_seconds;
+        self.execution_seconds += other.execution_seconds;
         self.recorded_seconds += other.recorded_seconds;
         self.quality.add(&other.quality);
         self.schedule.add(&other.schedule);
@@ -83,11 +90,15 @@ impl Summary {
         self.coverage_by_gas = q.coverage_by_gas();
         self.exact_precision = q.exact_precision();
         self.widened_fraction = q.widened_fraction();
-        self.analysis_cost = if self.sequential_seconds > 0.0 {
-            self.analysis_seconds / self.sequential_seconds
-        } else {
-            0.0
+        let ratio = |d: f64| {
+            if d > 0.0 {
+                self.analysis_seconds / d
+            } else {
+                0.0
+            }
         };
+        self.analysis_cost = ratio(self.sequential_seconds);
+        self.analysis_vs_execution = ratio(self.execution_seconds);
     }
 }
 
