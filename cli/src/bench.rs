@@ -138,10 +138,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if args.threads == 0 {
         bail!("--threads must be at least 1");
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
-        .build()
-        .context("building the worker pool")?;
+    let pool = crate::execute::worker_pool(args.threads)?;
     match args.workload {
         Some(kind) => bench_workload(args, kind, &pool),
         None => bench_dirs(args, &pool),

@@ -102,10 +102,7 @@ struct Report {
 
 pub(crate) fn run(args: &ExecuteArgs) -> anyhow::Result<ExitCode> {
     let dirs = find_block_dirs(&args.dirs)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.max(1))
-        .build()
-        .context("building the worker pool")?;
+    let pool = worker_pool(args.threads.max(1))?;
     let options = args.runtime.options();
     let bar = progress(dirs.len());
     let mut blocks = Vec::with_capacity(dirs.len());
@@ -137,6 +134,22 @@ pub(crate) fn run(args: &ExecuteArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The runtime's thread pool, worker `i` pinned to core `i` (modulo the cores): a thread that
+/// migrates between cores mid-run finds its caches cold, which made sequential timings vary by
+/// a quarter between processes on this 2-core machine. Pinning is best effort.
+pub(crate) fn worker_pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .start_handler(move |i| {
+            if let Some(core) = cores.get(i % cores.len().max(1)) {
+                core_affinity::set_for_current(*core);
+            }
+        })
+        .build()
+        .context("building the worker pool")
 }
 
 /// Analyses, plans and times one block: a warm-up of each mode, then `runs` interleaved runs.
