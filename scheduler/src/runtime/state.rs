@@ -39,7 +39,7 @@ impl<'a> CommittedState<'a> {
 
     /// Every account the commits changed, compared with the pre-state.
     pub fn post_state(&self) -> PostState {
-        self.committed.finish(self.base.get())
+        self.committed.finish_parallel(self.base.get())
     }
 
     /// Commits a transaction's state as revm returned it (its original values are this
