@@ -7,7 +7,7 @@ use crate::memo::Memo;
 use crate::prediction::AccessPrediction;
 use crate::queries::Logged;
 use crate::state::{ContractCode, StateView};
-use crate::vm::{Entry, Machine, Post, TxEnv};
+use crate::vm::{Entry, Machine, Post, Preset, TxEnv, delegate_of, delegation};
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
@@ -34,6 +34,52 @@ pub(crate) fn touch_changes_existence(
         }
         _ => false,
     }
+}
+
+/// Applies an EIP-7702 authorization list as the EVM does, after the sender's nonce is bumped
+/// and before any code runs: an authorization with a valid signature, for this chain or any,
+/// whose nonce is the authority's, sets the authority's code to a delegation and bumps its
+/// nonce. The authority is read either way. Returns the accounts changed, in list order.
+fn authorize(
+    tx: &Transaction,
+    env: &BlockEnv,
+    state: &impl StateView,
+    prediction: &mut AccessPrediction,
+) -> Preset {
+    let sender = tx.inner.signer();
+    let mut preset: Preset = Vec::new();
+    for auth in tx.authorization_list().unwrap_or_default() {
+        let chain = auth.chain_id();
+        if !(chain.is_zero() || *chain == U256::from(env.chain_id)) {
+            continue;
+        }
+        let Ok(authority) = auth.recover_authority() else {
+            continue;
+        };
+        prediction
+            .exact
+            .insert(Location::code(authority), Access::Read);
+        prediction
+            .exact
+            .insert(Location::nonce(authority), Access::Read);
+        let nonce = match preset.iter().rev().find(|(a, _, _)| *a == authority) {
+            Some((_, _, nonce)) => *nonce,
+            None if authority == sender => state.nonce(&authority).map(|n| n + 1),
+            None => state.nonce(&authority),
+        };
+        if nonce.is_some_and(|n| n != auth.nonce) {
+            continue;
+        }
+        prediction
+            .exact
+            .insert(Location::code(authority), Access::Write);
+        prediction
+            .exact
+            .insert(Location::nonce(authority), Access::Write);
+        let code = (!auth.address.is_zero()).then(|| Arc::new(delegation(auth.address)));
+        preset.push((authority, code, nonce.map(|n| n + 1)));
+    }
+    preset
 }
 
 /// Predicts one transaction's accesses against the pre-block state.
@@ -85,13 +131,28 @@ pub(crate) fn predict(
     prediction
         .exact
         .insert(Location::balance(env.beneficiary), Access::Increment);
+    let preset = authorize(tx, env, state, &mut prediction);
     let value = tx.value();
     // Accesses inside the first frame: undone (credits) or demoted (writes) if it reverts.
     let mut prelude = Vec::new();
     let (target, code, create) = match tx.kind() {
         TxKind::Call(to) => {
             prediction.exact.insert(Location::code(to), Access::Read);
-            (to, state.code(&to), false)
+            let code = match preset.iter().rev().find(|(a, _, _)| *a == to) {
+                Some((_, code, _)) => code.clone(),
+                None => state.code(&to),
+            };
+            // A delegated account runs its delegate's code.
+            let code = match code.as_deref().and_then(delegate_of) {
+                Some(delegate) => {
+                    prediction
+                        .exact
+                        .insert(Location::code(delegate), Access::Read);
+                    state.code(&delegate)
+                }
+                None => code,
+            };
+            (to, code, false)
         }
         TxKind::Create => {
             let nonce = tx.nonce();
@@ -113,7 +174,12 @@ pub(crate) fn predict(
         for (location, access) in prelude {
             prediction.exact.insert(location, access);
         }
-        return (prediction, Post::default());
+        let mut post = Post::default();
+        for (address, code, nonce) in preset {
+            post.codes.insert(address, code);
+            post.nonces.insert(address, nonce);
+        }
+        return (prediction, post);
     };
     let gas_price = tx
         .effective_gas_price
@@ -134,6 +200,7 @@ pub(crate) fn predict(
             tx.input().to_vec()
         },
         create,
+        preset,
     };
     let outcome = Machine::new(state, env, limits, tx_env, memo).run(entry, &prelude, sender);
     outcome.exact.add_to(&mut prediction.exact);

@@ -17,6 +17,17 @@ use std::sync::Arc;
 /// EIP-7702 delegation designator prefix.
 const DELEGATION: [u8; 3] = [0xef, 0x01, 0x00];
 
+/// The account whose code runs for `code` when it is an EIP-7702 delegation.
+pub(crate) fn delegate_of(code: &ContractCode) -> Option<Address> {
+    let bytes = code.bytes();
+    (bytes.len() == 23 && bytes.starts_with(&DELEGATION)).then(|| Address::from_slice(&bytes[3..]))
+}
+
+/// The code an EIP-7702 authorization installs: a delegation to `delegate`.
+pub(crate) fn delegation(delegate: Address) -> ContractCode {
+    ContractCode::new([&DELEGATION[..], delegate.as_slice()].concat().into())
+}
+
 impl<S: StateView> Machine<'_, S> {
     /// CALL, CALLCODE, DELEGATECALL, STATICCALL.
     pub(crate) fn call(&mut self, path: &mut Path, opcode: u8) -> Control {
@@ -93,12 +104,14 @@ impl<S: StateView> Machine<'_, S> {
             None => self.code(path, &target),
         };
         let code = match code {
-            Some(code) if code.bytes().starts_with(&DELEGATION) && code.len() == 23 => {
-                let delegate = Address::from_slice(&code.bytes()[3..]);
-                path.access(Location::code(delegate), Access::Read);
-                self.code(path, &delegate)
-            }
-            other => other,
+            Some(code) => match delegate_of(&code) {
+                Some(delegate) => {
+                    path.access(Location::code(delegate), Access::Read);
+                    self.code(path, &delegate)
+                }
+                None => Some(code),
+            },
+            None => None,
         };
         let Some(code) = code.filter(|c| !c.is_empty()) else {
             let frame = path.frames.last_mut().expect("a running frame");

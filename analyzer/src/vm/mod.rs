@@ -22,6 +22,7 @@ use crate::queries::Answers;
 use crate::state::{ContractCode, StateView};
 use alloy_primitives::map::HashMap;
 use alloy_primitives::{Address, B256, U256};
+pub(crate) use call::{delegate_of, delegation};
 use data::Data;
 use path::{Frame, FrameKind, Path, ReturnData};
 use revm::interpreter::instructions::{GasTable, gas_table_spec};
@@ -48,7 +49,14 @@ pub(crate) struct Entry {
     pub(crate) value: U256,
     pub(crate) calldata: Vec<u8>,
     pub(crate) create: bool,
+    /// Code and nonces set before the code runs (EIP-7702 authorizations): kept even if the
+    /// transaction reverts.
+    pub(crate) preset: Preset,
 }
+
+/// Accounts an EIP-7702 authorization list changes: new code (`None`: delegation cleared) and
+/// nonce (`None`: unknown).
+pub(crate) type Preset = Vec<(Address, Option<Arc<ContractCode>>, Option<u64>)>;
 
 /// What the interpreter found, to be merged into the prediction.
 #[derive(Debug, Default)]
@@ -258,6 +266,12 @@ impl<'a, S: StateView> Machine<'a, S> {
         path.accesses.extend_from_slice(prelude);
         // Balances the block changes before this transaction runs are not the pre-state's.
         path.balances.insert(sender, Value::Opaque);
+        for (address, code, nonce) in &entry.preset {
+            path.codes.insert(*address, code.clone());
+            if let Some(n) = nonce {
+                path.nonces.insert(*address, *n);
+            }
+        }
         path.balances.insert(self.env.beneficiary, Value::Opaque);
         if entry.create {
             path.set_nonce(entry.address, 1);

@@ -282,3 +282,78 @@ fn touching_an_empty_account_deletes_it_and_a_missing_one_is_touched() {
     let p = run(&pre, &tx(Some(missing), 0, &[]));
     assert_eq!(p.exact.get(&Location::code(missing)), Some(Access::Write));
 }
+
+/// An EIP-7702 transaction from `SENDER` to `to` carrying `auths` (`(chain id, delegate,
+/// nonce)`), each signed with the same fixed signature: whoever it recovers to is the
+/// authority.
+fn tx_7702(to: Address, auths: &[(u64, Address, u64)]) -> alloy_rpc_types_eth::Transaction {
+    use alloy_consensus::{Signed, TxEip7702, TxEnvelope, transaction::Recovered};
+    use alloy_eips::eip7702::Authorization;
+    use alloy_primitives::Signature;
+    let authorization_list = auths
+        .iter()
+        .map(|&(chain_id, address, nonce)| {
+            Authorization {
+                chain_id: U256::from(chain_id),
+                address,
+                nonce,
+            }
+            .into_signed(Signature::test_signature())
+        })
+        .collect();
+    let inner = TxEip7702 {
+        chain_id: 1,
+        nonce: 0,
+        gas_limit: 1_000_000,
+        max_fee_per_gas: 1,
+        max_priority_fee_per_gas: 0,
+        to,
+        authorization_list,
+        ..TxEip7702::default()
+    };
+    let signed = Signed::new_unhashed(inner, Signature::test_signature());
+    alloy_rpc_types_eth::Transaction {
+        inner: Recovered::new_unchecked(TxEnvelope::Eip7702(signed), SENDER),
+        block_hash: None,
+        block_number: None,
+        transaction_index: None,
+        effective_gas_price: Some(1),
+        block_timestamp: None,
+    }
+}
+
+/// The authority the fixed test signature recovers to for `(chain id, delegate, nonce)`.
+fn authority(chain_id: u64, delegate: Address, nonce: u64) -> Address {
+    let t = tx_7702(Address::ZERO, &[(chain_id, delegate, nonce)]);
+    let list = alloy_consensus::Transaction::authorization_list(&t).unwrap();
+    list[0].recover_authority().unwrap()
+}
+
+#[test]
+fn an_authorization_delegates_before_the_code_runs() {
+    // The transaction calls the authority it delegates in the same transaction: the
+    // delegate's code runs in the authority's storage.
+    let auth = authority(1, B, 0);
+    let p = run(&state(&[(B, writer())]), &tx_7702(auth, &[(1, B, 0)]));
+    assert_eq!(p.exact.get(&Location::code(auth)), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::nonce(auth)), Some(Access::Write));
+    assert_eq!(p.exact.get(&Location::code(B)), Some(Access::Read));
+    assert_eq!(p.exact.get(&slot(auth, U256::from(7))), Some(Access::Write));
+    assert_eq!(p.exact.get(&slot(B, U256::from(7))), None);
+}
+
+#[test]
+fn an_authorization_with_a_stale_nonce_or_another_chain_changes_nothing() {
+    // A stale nonce is found by reading the authority; another chain's is skipped unread.
+    for (chain, nonce, read) in [(1, 3, Some(Access::Read)), (5, 0, None)] {
+        let auth = authority(chain, B, nonce);
+        let p = run(
+            &state(&[(B, writer())]),
+            &tx_7702(auth, &[(chain, B, nonce)]),
+        );
+        // Not bumped; no delegate code runs.
+        assert_eq!(p.exact.get(&Location::nonce(auth)), read);
+        assert_eq!(p.exact.get(&Location::code(B)), None);
+        assert_eq!(p.exact.get(&slot(auth, U256::from(7))), None);
+    }
+}
