@@ -53,37 +53,15 @@ impl BlockRun {
         let input = BlockInput::load(dir)?;
         let number = input.number();
 
-        let mut analysis_seconds = f64::INFINITY;
-        let mut predictions = Vec::new();
-        for _ in 0..repeat.max(1) {
-            let start = Instant::now();
-            predictions = analyze_block(&input, limits);
-            analysis_seconds = analysis_seconds.min(start.elapsed().as_secs_f64());
-        }
-
-        let mut sequential_seconds = f64::INFINITY;
-        let mut plain = None;
-        for _ in 0..repeat.max(1) {
-            let start = Instant::now();
-            let outcome = execute_sequential(&input)
-                .with_context(|| format!("block {number}: sequential execution"))?;
-            sequential_seconds = sequential_seconds.min(start.elapsed().as_secs_f64());
-            plain = Some(outcome);
-        }
-        let plain = plain.context("no sequential execution")?;
-
+        let (analysis_seconds, predictions) =
+            fastest(repeat, || Ok(analyze_block(&input, limits)))?;
+        let failed = || format!("block {number}: sequential execution");
+        let (sequential_seconds, plain) =
+            fastest(repeat, || execute_sequential(&input).with_context(failed))?;
         let pre = PreStateDb::new(&input);
-        let ctx = BlockContext::new(&input)
-            .with_context(|| format!("block {number}: sequential execution"))?;
-        let mut execution_seconds = f64::INFINITY;
-        for _ in 0..repeat.max(1) {
-            let start = Instant::now();
-            let outcome = execute_prepared(&pre, &ctx)
-                .with_context(|| format!("block {number}: sequential execution"))?;
-            execution_seconds = execution_seconds.min(start.elapsed().as_secs_f64());
-            drop(outcome);
-        }
-        drop(pre);
+        let ctx = BlockContext::new(&input).with_context(failed)?;
+        let (execution_seconds, _) =
+            fastest(repeat, || execute_prepared(&pre, &ctx).with_context(failed))?;
 
         let mut actuals = Vec::with_capacity(predictions.len());
         let mut all_keys = BTreeMap::new();
@@ -131,4 +109,17 @@ impl BlockRun {
     pub(crate) fn number(&self) -> u64 {
         self.input.number()
     }
+}
+
+/// Runs `f` `repeat` times (at least once): the fastest wall time and the last result.
+fn fastest<T>(repeat: usize, mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<(f64, T)> {
+    let mut best = f64::INFINITY;
+    let mut result = None;
+    for _ in 0..repeat.max(1) {
+        let start = Instant::now();
+        let value = f()?;
+        best = best.min(start.elapsed().as_secs_f64());
+        result = Some(value);
+    }
+    Ok((best, result.context("no run")?))
 }
