@@ -56,12 +56,12 @@ fn authorize(
         let Ok(authority) = auth.recover_authority() else {
             continue;
         };
-        prediction
-            .exact
-            .insert(Location::code(authority), Access::Read);
-        prediction
-            .exact
-            .insert(Location::nonce(authority), Access::Read);
+        let mut access = |access| {
+            for location in [Location::code(authority), Location::nonce(authority)] {
+                prediction.exact.insert(location, access);
+            }
+        };
+        access(Access::Read);
         let nonce = match preset.iter().rev().find(|(a, _, _)| *a == authority) {
             Some((_, _, nonce)) => *nonce,
             None if authority == sender => state.nonce(&authority).map(|n| n + 1),
@@ -70,12 +70,7 @@ fn authorize(
         if nonce.is_some_and(|n| n != auth.nonce) {
             continue;
         }
-        prediction
-            .exact
-            .insert(Location::code(authority), Access::Write);
-        prediction
-            .exact
-            .insert(Location::nonce(authority), Access::Write);
+        access(Access::Write);
         let code = (!auth.address.is_zero()).then(|| Arc::new(delegation(auth.address)));
         preset.push((authority, code, nonce.map(|n| n + 1)));
     }

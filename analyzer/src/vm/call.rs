@@ -353,7 +353,6 @@ impl<S: StateView> Machine<'_, S> {
     }
 }
 
-/// The caller's view of a call it cannot follow: unknown success, output and return data.
 /// Whether a precompile is curve arithmetic or a proof check (BN254, KZG, BLS12-381): costly,
 /// and its output is a verdict, or points that only feed one. Left unknown, the verdict's
 /// branch is followed both ways, as a proof that fails only reverts.
@@ -362,6 +361,7 @@ fn checks_proof(target: &Address) -> bool {
     bytes[..19].iter().all(|b| *b == 0) && matches!(bytes[19], 0x06..=0x08 | 0x0a..=0x11)
 }
 
+/// The caller's view of a call it cannot follow: unknown success, output and return data.
 fn unknown_result(path: &mut Path, ret_offset: usize, ret_len: usize) -> Control {
     let frame = path.frames.last_mut().expect("a running frame");
     frame.memory.write_opaque(ret_offset, ret_len);

@@ -266,13 +266,13 @@ impl<'a, S: StateView> Machine<'a, S> {
         path.accesses.extend_from_slice(prelude);
         // Balances the block changes before this transaction runs are not the pre-state's.
         path.balances.insert(sender, Value::Opaque);
+        path.balances.insert(self.env.beneficiary, Value::Opaque);
         for (address, code, nonce) in &entry.preset {
             path.codes.insert(*address, code.clone());
             if let Some(n) = nonce {
                 path.nonces.insert(*address, *n);
             }
         }
-        path.balances.insert(self.env.beneficiary, Value::Opaque);
         if entry.create {
             path.set_nonce(entry.address, 1);
         }

@@ -37,16 +37,21 @@ fn endless_loop_runs_out_of_steps_and_widens() {
     assert_eq!(coarse(&p), vec![&Scope::Unknown]);
 }
 
-#[test]
-fn endless_loop_runs_out_of_gas_and_reverts() {
-    // With 1M gas the loop cannot run past 250k steps: the transaction fails, its write is
-    // undone (a read remains), and nothing widens.
-    let code = Asm::new()
+/// Writes slot 1, then loops forever.
+fn write_then_loop() -> Bytes {
+    Asm::new()
         .sstore(1, 1)
         .label("top")
         .to("top")
         .op(op::JUMP)
-        .build();
+        .build()
+}
+
+#[test]
+fn endless_loop_runs_out_of_gas_and_reverts() {
+    // With 1M gas the loop cannot run past 250k steps: the transaction fails, its write is
+    // undone (a read remains), and nothing widens.
+    let code = write_then_loop();
     let p = run_timed(code, &[], Duration::from_secs(5));
     assert!(p.is_exact(), "{:?}", p.widened);
     assert_eq!(p.exact.get(&slot(A, U256::from(1))), Some(Access::Read));
@@ -56,12 +61,7 @@ fn endless_loop_runs_out_of_gas_and_reverts() {
 fn callee_out_of_gas_fails_and_its_caller_goes_on() {
     // A calls B, which loops forever; B fails out of gas and A writes slot 2 after the call.
     let b = Address::repeat_byte(0xb0);
-    let looping = Asm::new()
-        .sstore(1, 1)
-        .label("top")
-        .to("top")
-        .op(op::JUMP)
-        .build();
+    let looping = write_then_loop();
     let caller = Asm::new()
         .call(op::CALL, b, 0)
         .sstore(2, 1)
