@@ -7,8 +7,9 @@ use crate::limits::Limits;
 use crate::memo::Memo;
 use crate::overlay::{Overlay, Shared};
 use crate::prediction::AccessPrediction;
+use crate::queries::{Logged, Standing};
 use crate::state::BlockState;
-use crate::tx::{predict, predict_logged};
+use crate::tx::predict;
 use crate::vm::Post;
 use alloy_consensus::Transaction as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -83,9 +84,24 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
                     let (prediction, post) = predict(tx, &env, &read.view(k), limits, &memo);
                     (prediction, post, true)
                 } else {
+                    // Made again as soon as it turns out stale, against the state the
+                    // transactions before it left, which nothing changes until it is ready.
                     let view = Shared::new(&overlay, k);
-                    let (prediction, post) = predict_logged(tx, &env, &view, limits, &memo);
-                    (prediction, post, false)
+                    let logged = Logged::watching(&view, &committed, k);
+                    let (prediction, mut post) = predict(tx, &env, &logged, limits, &memo);
+                    match logged.standing() {
+                        Standing::Complete => (prediction, post, true),
+                        Standing::Outdated => {
+                            let read = overlay.read().unwrap_or_else(PoisonError::into_inner);
+                            let (prediction, post) =
+                                predict(tx, &env, &read.view(k), limits, &memo);
+                            (prediction, post, true)
+                        }
+                        Standing::Pending => {
+                            post.answers = logged.into_answers();
+                            (prediction, post, false)
+                        }
+                    }
                 };
                 *lock(&ready[k]) = Some(result);
             } else {

@@ -7,6 +7,7 @@
 
 use crate::state::{ContractCode, StateView};
 use alloy_primitives::{Address, U256};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// One question and its answer.
@@ -54,11 +55,27 @@ impl Answers {
     }
 }
 
+/// How an analysis ahead of block order stands against the complete state before its
+/// transaction (see [`Logged::watching`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// The transactions before it are not all committed yet: its answers are checked later.
+    Pending,
+    /// They are, and every answer so far was the complete state's: the rest of the analysis
+    /// asks the complete state, so its result is the one made against it.
+    Complete,
+    /// They are, and an answer differed: the result is of no use.
+    Outdated,
+}
+
 /// A state that notes every answer it gives.
 #[derive(Debug)]
 pub(crate) struct Logged<'s, S: StateView> {
     state: &'s S,
     log: Mutex<Vec<Query>>,
+    /// With [`Self::watching`]: the number of transactions committed, and this one's index.
+    watch: Option<(&'s AtomicUsize, usize)>,
+    standing: AtomicU8,
 }
 
 impl<'s, S: StateView> Logged<'s, S> {
@@ -67,6 +84,29 @@ impl<'s, S: StateView> Logged<'s, S> {
         Self {
             state,
             log: Mutex::new(Vec::new()),
+            watch: None,
+            standing: AtomicU8::new(Standing::Pending as u8),
+        }
+    }
+
+    /// Wraps `state`, the state before transaction `index` as far as the transactions
+    /// committed (`committed`) tell, which becomes complete once they are all committed: from
+    /// then on, the first question checks the answers given so far against it, so that an
+    /// analysis made stale by a transaction just committed stops at once (see
+    /// [`StateView::outdated`]) instead of running to its end and being made again.
+    pub(crate) fn watching(state: &'s S, committed: &'s AtomicUsize, index: usize) -> Self {
+        Self {
+            watch: Some((committed, index)),
+            ..Self::new(state)
+        }
+    }
+
+    /// Where the analysis stands.
+    pub(crate) fn standing(&self) -> Standing {
+        match self.standing.load(Ordering::Acquire) {
+            s if s == Standing::Complete as u8 => Standing::Complete,
+            s if s == Standing::Outdated as u8 => Standing::Outdated,
+            _ => Standing::Pending,
         }
     }
 
@@ -80,10 +120,21 @@ impl<'s, S: StateView> Logged<'s, S> {
     }
 
     fn note(&self, query: Query) {
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(query);
+        if self.standing() != Standing::Pending {
+            return;
+        }
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        log.push(query);
+        if let Some((committed, index)) = self.watch
+            && committed.load(Ordering::Acquire) == index
+        {
+            let standing = if log.iter().all(|q| q.holds(self.state)) {
+                Standing::Complete
+            } else {
+                Standing::Outdated
+            };
+            self.standing.store(standing as u8, Ordering::Release);
+        }
     }
 }
 
@@ -122,5 +173,74 @@ impl<S: StateView> StateView for Logged<'_, S> {
         let v = self.state.storage_alternatives(address, slot);
         self.note(Query::Alternatives(*address, *slot, v.clone()));
         v
+    }
+
+    fn outdated(&self) -> bool {
+        self.standing() == Standing::Outdated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One storage value, changed by the test as a commit would.
+    struct Cell(Mutex<Option<U256>>);
+
+    impl StateView for Cell {
+        fn exists(&self, _: &Address) -> Option<bool> {
+            Some(true)
+        }
+        fn code(&self, _: &Address) -> Option<Arc<ContractCode>> {
+            None
+        }
+        fn balance(&self, _: &Address) -> Option<U256> {
+            Some(U256::ZERO)
+        }
+        fn nonce(&self, _: &Address) -> Option<u64> {
+            Some(0)
+        }
+        fn storage(&self, _: &Address, _: &U256) -> Option<U256> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    fn watched(changed: Option<U256>) -> Standing {
+        let cell = Cell(Mutex::new(Some(U256::from(1))));
+        let committed = AtomicUsize::new(3);
+        let logged = Logged::watching(&cell, &committed, 5);
+        assert_eq!(
+            logged.storage(&Address::ZERO, &U256::ZERO),
+            Some(U256::from(1))
+        );
+        assert_eq!(logged.standing(), Standing::Pending);
+        assert!(!logged.outdated());
+        // Transactions 3 and 4 commit; the next question checks the answers so far.
+        *cell.0.lock().unwrap() = changed;
+        committed.store(5, Ordering::Release);
+        logged.nonce(&Address::ZERO);
+        let standing = logged.standing();
+        assert_eq!(logged.outdated(), standing == Standing::Outdated);
+        standing
+    }
+
+    #[test]
+    fn an_analysis_ahead_is_complete_once_the_commits_before_it_agree() {
+        assert_eq!(watched(Some(U256::from(1))), Standing::Complete);
+    }
+
+    #[test]
+    fn an_analysis_ahead_is_outdated_once_a_commit_before_it_changed_an_answer() {
+        assert_eq!(watched(Some(U256::from(2))), Standing::Outdated);
+        assert_eq!(watched(None), Standing::Outdated);
+    }
+
+    #[test]
+    fn an_unwatched_log_stays_pending() {
+        let cell = Cell(Mutex::new(None));
+        let logged = Logged::new(&cell);
+        logged.storage(&Address::ZERO, &U256::ZERO);
+        assert_eq!(logged.standing(), Standing::Pending);
+        assert_eq!(logged.into_answers().0.len(), 1);
     }
 }

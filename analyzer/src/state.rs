@@ -150,6 +150,11 @@ pub trait StateView: Sync {
         let _ = (address, slot);
         None
     }
+    /// True when the analysis asking is no longer wanted (one made ahead of block order that
+    /// the complete state contradicts): the analyzer stops at its next question or branch.
+    fn outdated(&self) -> bool {
+        false
+    }
 }
 
 /// Storage of a `PreState`: a listed account's unlisted slot is unknown (the pre-state lists

@@ -5,7 +5,6 @@ use crate::limits::Limits;
 use crate::location::{Access, Location};
 use crate::memo::Memo;
 use crate::prediction::AccessPrediction;
-use crate::queries::Logged;
 use crate::state::{ContractCode, StateView};
 use crate::vm::{Entry, Machine, Post, Preset, TxEnv, delegate_of, delegation};
 use alloy_consensus::Transaction as _;
@@ -85,20 +84,6 @@ pub fn analyze_tx(
     limits: &Limits,
 ) -> AccessPrediction {
     predict(tx, env, state, limits, &Memo::default()).0
-}
-
-/// [`predict`], with every answer `state` gave, to check the prediction against another state.
-pub(crate) fn predict_logged(
-    tx: &Transaction,
-    env: &BlockEnv,
-    state: &impl StateView,
-    limits: &Limits,
-    memo: &Memo,
-) -> (AccessPrediction, Post) {
-    let logged = Logged::new(state);
-    let (prediction, mut post) = predict(tx, env, &logged, limits, memo);
-    post.answers = logged.into_answers();
-    (prediction, post)
 }
 
 /// A prediction and the state the transaction leaves behind.

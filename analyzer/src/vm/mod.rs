@@ -364,6 +364,9 @@ impl<'a, S: StateView> Machine<'a, S> {
                 self.abandon(path);
                 return;
             }
+            if self.state.outdated() {
+                return;
+            }
             let before = self.steps;
             // Fast-lane opcodes cost at least 1 gas each: stop where the gas would run out.
             let affordable = self.tx.gas_limit.saturating_sub(path.gas);
