@@ -8,7 +8,8 @@ pub struct Limits {
     /// transaction of cheap opcodes runs about 10M steps; real ones far fewer).
     pub steps: u64,
     /// Paths explored per transaction: a branch on an unknown condition forks the path
-    /// (default 64).
+    /// (default 32: over the mainnet blocks from Byzantium on, 64 leave 5 of 12,326
+    /// transactions less widened and cost 5% more instructions, spent on paths cut anyway).
     pub paths: usize,
     /// Nested calls followed (default 24; the EVM's own limit is 1024).
     pub call_depth: usize,
@@ -28,7 +29,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             steps: 3_000_000,
-            paths: 64,
+            paths: 32,
             call_depth: 24,
             memory_bytes: 2 << 20,
             loop_forks: 4,
