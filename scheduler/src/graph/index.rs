@@ -20,7 +20,8 @@
 use super::{Accesses, Cause, Dependency, Target};
 use alloy_primitives::{Address, U256};
 use lanes_analyzer::{Access, Location, Scope, SlotOrigins, location::conflicts};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use alloy_primitives::map::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 type RegionId = usize;
 
@@ -148,7 +149,7 @@ impl Index<'_> {
             above,
             own: Frontier::default(),
             dirty: Vec::new(),
-            dirty_set: HashSet::new(),
+            dirty_set: HashSet::default(),
         });
         self.ids.insert(region, id);
         id
@@ -229,7 +230,7 @@ pub(super) fn build_edges<A: Accesses>(txs: &[A]) -> BTreeMap<(usize, usize), De
     }
     let mut index = Index {
         states: Vec::new(),
-        ids: HashMap::new(),
+        ids: HashMap::default(),
         families,
         origins: &origins,
     };
