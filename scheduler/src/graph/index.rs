@@ -18,9 +18,9 @@
 //! links the writer only when no incrementer came since (and the other way round).
 
 use super::{Accesses, Cause, Dependency, Target};
+use alloy_primitives::map::{HashMap, HashSet};
 use alloy_primitives::{Address, U256};
 use lanes_analyzer::{Access, Location, Scope, SlotOrigins, location::conflicts};
-use alloy_primitives::map::{HashMap, HashSet};
 use std::collections::BTreeMap;
 
 type RegionId = usize;

@@ -12,7 +12,11 @@
 //!   thread has started it.
 //! - Otherwise a thread runs speculatively the lowest transaction whose predecessors in the
 //!   predicted conflict graph are all committed, against the committed state as it is while it
-//!   runs (read under a lock, without an inspector: [`observe`]).
+//!   runs (read under a lock, without an inspector: [`observe`]). When none is, and the
+//!   committer waits for a transaction still running, predecessors that ran speculatively
+//!   count too: their successors read the changes of those runs over the committed state, so
+//!   a chain behind a long transaction need not wait for it (the validator checks what they
+//!   read like anything else).
 //!
 //! A wrong prediction costs a re-execution only when a transaction really read something an
 //! earlier one changed after it read it; a prediction that is too wide only costs parallelism.

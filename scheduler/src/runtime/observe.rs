@@ -15,7 +15,7 @@
 //! The transaction's sender, EIP-7702 authorities and accounts the transaction creates or
 //! destroys are compared whole by the validator.
 
-use super::state::CommittedState;
+use super::state::{CommittedState, Layer, Layered};
 use crate::exec::{BlockContext, DbError};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
@@ -32,6 +32,7 @@ use revm::interpreter::interpreter_types::InputsTr;
 use revm::interpreter::{InstructionContext, InstructionExecResult};
 use revm::state::AccountInfo;
 use revm::{Database, DatabaseRef};
+use std::sync::Arc;
 
 /// Accounts whose balance, or only liveness, one execution depended on.
 #[derive(Debug, Default)]
@@ -57,10 +58,13 @@ pub(super) trait Observe {
 }
 
 /// One worker's database: the committed state, read under its lock, so a transaction sees
-/// whatever is committed when it reads (the validator checks every value it saw).
+/// whatever is committed when it reads (the validator checks every value it saw), seen
+/// through the changes of runs not committed yet that the transaction is expected to depend on
+/// ([`Self::set_layers`]).
 #[derive(Debug)]
 pub(super) struct LiveDb<'s, 'a> {
     state: &'s RwLock<CommittedState<'a>>,
+    layers: Vec<Arc<Layer>>,
     observed: Observed,
 }
 
@@ -69,15 +73,26 @@ impl<'s, 'a> LiveDb<'s, 'a> {
     pub(super) fn new(state: &'s RwLock<CommittedState<'a>>) -> Self {
         Self {
             state,
+            layers: Vec::new(),
             observed: Observed::default(),
         }
     }
 
+    /// The uncommitted changes the next execution reads first, latest last (none: the
+    /// committed state only).
+    pub(super) fn set_layers(&mut self, layers: Vec<Arc<Layer>>) {
+        self.layers = layers;
+    }
+
     fn read<T>(
         &self,
-        f: impl FnOnce(&CommittedState<'a>) -> Result<T, DbError>,
+        f: impl FnOnce(&Layered<'_, '_, 'a>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        f(&self.state.read())
+        let committed = self.state.read();
+        f(&Layered {
+            layers: &self.layers,
+            committed: &committed,
+        })
     }
 }
 

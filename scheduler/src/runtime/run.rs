@@ -1,10 +1,9 @@
 //! The loop every thread of the pool runs (see [`super`]): commit what can be committed, else
 //! run the lowest ready transaction speculatively, else wait a moment.
 
-use super::estimate::release_points;
 use super::observe::{LiveDb, Observe, Observed, observing_evm};
 use super::signal::Signal;
-use super::state::{CommittedState, Exclusive};
+use super::state::{CommittedState, Exclusive, Layer};
 use super::validate::stale_locations;
 use super::{ParallelOutcome, Reexecution};
 use crate::exec::{BlockContext, BlockOutcome, ExecError, TxReceipt};
@@ -19,7 +18,7 @@ use revm::primitives::hardfork::SpecId;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Runs the block's transactions on every thread of the current rayon pool, between its
@@ -58,7 +57,7 @@ type WorkerEvm<'s, 'a> = EthEvm<LiveDb<'s, 'a>, NoOpInspector, PrecompilesMap>;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
-    /// A predecessor in the graph is not committed yet.
+    /// A predecessor in the graph has neither run nor been committed yet.
     Waiting,
     /// May run.
     Ready,
@@ -75,53 +74,140 @@ struct Speculative {
 }
 
 /// Which transaction may run, and the speculative results not committed yet.
+///
+/// A transaction may run once each of its predecessors in the graph is committed or has run
+/// speculatively: it then reads what those runs changed before the committed state (their
+/// [`Layer`]s), so that a chain of dependent transactions does not wait, link after link, for
+/// every transaction before it to commit. Whatever it read is validated at its commit.
 struct Sched {
     status: Vec<Status>,
     results: Vec<Option<Box<Speculative>>>,
     /// Ready transactions, lowest first (entries whose status moved on are skipped).
     ready: BinaryHeap<Reverse<usize>>,
-    /// `released[k]`: the transactions whose predecessors are all below `k`.
-    released: Vec<Vec<usize>>,
+    /// `predecessors[j]`: the transactions `j` depends on in the graph.
+    predecessors: Vec<Vec<usize>>,
+    /// `successors[i]`: the transactions that depend on `i` in the graph.
+    successors: Vec<Vec<usize>>,
+    /// Predecessors of each transaction not yet run or committed.
+    blocking: Vec<usize>,
+    /// Whether the transaction has counted as run for its successors.
+    unblocked: Vec<bool>,
+    /// What uncommitted speculative runs changed, kept for transactions with successors.
+    layers: Vec<Option<Arc<Layer>>>,
+    /// Speculative runs not committed whose successors still wait for their commit.
+    held: Vec<usize>,
+    /// Transactions committed.
+    committed: usize,
     speculated: usize,
 }
 
 impl Sched {
     fn new(graph: &ConflictGraph, n: usize) -> Self {
-        let mut released: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
-        for (j, after) in release_points(graph, n).into_iter().enumerate() {
-            released[after].push(j);
+        let predecessors: Vec<Vec<usize>> = (0..n).map(|j| graph.predecessors(j)).collect();
+        let mut successors: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut blocking = vec![0; n];
+        for (j, before) in predecessors.iter().enumerate() {
+            for &i in before {
+                successors[i].push(j);
+            }
+            blocking[j] = before.len();
         }
         let mut sched = Self {
             status: vec![Status::Waiting; n],
             results: (0..n).map(|_| None).collect(),
             ready: BinaryHeap::new(),
-            released,
+            predecessors,
+            successors,
+            blocking,
+            unblocked: vec![false; n],
+            layers: (0..n).map(|_| None).collect(),
+            held: Vec::new(),
+            committed: 0,
             speculated: 0,
         };
-        sched.release(0);
+        for j in 0..n {
+            if sched.blocking[j] == 0 {
+                sched.make_ready(j);
+            }
+        }
         sched
     }
 
-    /// Makes ready what waited for `committed` transactions to be committed.
-    fn release(&mut self, committed: usize) {
-        for j in std::mem::take(&mut self.released[committed]) {
-            if self.status[j] == Status::Waiting {
-                self.status[j] = Status::Ready;
-                self.ready.push(Reverse(j));
+    fn make_ready(&mut self, j: usize) {
+        if self.status[j] == Status::Waiting {
+            self.status[j] = Status::Ready;
+            self.ready.push(Reverse(j));
+        }
+    }
+
+    /// Counts `i` as run for its successors (once).
+    fn unblock(&mut self, i: usize) {
+        if std::mem::replace(&mut self.unblocked[i], true) {
+            return;
+        }
+        for k in 0..self.successors[i].len() {
+            let j = self.successors[i][k];
+            self.blocking[j] -= 1;
+            if self.blocking[j] == 0 {
+                self.make_ready(j);
             }
         }
     }
 
-    /// The lowest ready transaction, now running speculatively.
-    fn take_ready(&mut self) -> Option<usize> {
-        while let Some(Reverse(j)) = self.ready.pop() {
-            if self.status[j] == Status::Ready {
-                self.status[j] = Status::Running;
-                self.speculated += 1;
-                return Some(j);
+    /// Transaction `k` is committed.
+    fn committed(&mut self, k: usize) {
+        self.committed = k + 1;
+        self.layers[k] = None;
+        self.unblock(k);
+    }
+
+    /// The lowest ready transaction, now running speculatively, and the changes of its
+    /// uncommitted ancestors' runs, in block order. With none ready, the successors of the
+    /// speculative runs not committed yet become ready: reading uncommitted changes costs
+    /// validation and may cost a re-execution, which only pays when the worker would
+    /// otherwise wait (behind a long transaction the committer waits for).
+    fn take_ready(&mut self) -> Option<(usize, Vec<Arc<Layer>>)> {
+        loop {
+            while let Some(Reverse(j)) = self.ready.pop() {
+                if self.status[j] == Status::Ready {
+                    self.status[j] = Status::Running;
+                    self.speculated += 1;
+                    return Some((j, self.ancestor_layers(j)));
+                }
+            }
+            // Only while the next to commit runs: otherwise the committer is about to commit.
+            let stalled = self.status.get(self.committed) == Some(&Status::Running);
+            if self.held.is_empty() || !stalled {
+                return None;
+            }
+            for i in std::mem::take(&mut self.held) {
+                self.unblock(i);
             }
         }
-        None
+    }
+
+    /// The layers of `j`'s uncommitted ancestors (all of them: the graph keeps no edge another
+    /// path implies, so what `j` reads may have been written two links up), in block order.
+    fn ancestor_layers(&self, j: usize) -> Vec<Arc<Layer>> {
+        let mut found: Vec<usize> = Vec::new();
+        let mut stack: Vec<usize> = self.predecessors[j].clone();
+        while let Some(i) = stack.pop() {
+            if i < self.committed || found.contains(&i) {
+                continue;
+            }
+            found.push(i);
+            stack.extend(&self.predecessors[i]);
+        }
+        found.sort_unstable();
+        found
+            .into_iter()
+            .filter_map(|i| self.layers[i].clone())
+            .collect()
+    }
+
+    /// Whether a run of `j` should leave its changes for others to read.
+    fn has_successors(&self, j: usize) -> bool {
+        !self.successors[j].is_empty()
     }
 
     /// What the committer does with transaction `k`.
@@ -136,9 +222,16 @@ impl Sched {
         }
     }
 
-    fn done(&mut self, j: usize, run: Speculative) {
+    fn done(&mut self, j: usize, run: Speculative, layer: Option<Layer>) {
+        let ran = run.result.is_ok();
         self.results[j] = Some(Box::new(run));
         self.status[j] = Status::Done;
+        // Its successors may read its changes, unless it is already committed (the committer
+        // found it running and waited) or failed.
+        if ran && self.committed <= j && self.has_successors(j) {
+            self.layers[j] = layer.map(Arc::new);
+            self.held.push(j);
+        }
     }
 }
 
@@ -215,9 +308,15 @@ impl<'c, 'a> Run<'c, 'a> {
                 }
             }
             let task = self.sched().take_ready();
-            if let Some(j) = task {
-                let run = self.speculate(j, &mut evm);
-                self.sched().done(j, run);
+            if let Some((j, layers)) = task {
+                let run = self.speculate(j, layers, &mut evm);
+                let layer = match &run.result {
+                    Ok(outcome) if self.sched().has_successors(j) => {
+                        Some(Layer::of(&outcome.state))
+                    }
+                    _ => None,
+                };
+                self.sched().done(j, run, layer);
                 self.signal.notify();
                 progressed = true;
             }
@@ -231,9 +330,16 @@ impl<'c, 'a> Run<'c, 'a> {
         }
     }
 
-    fn speculate(&self, j: usize, evm: &mut WorkerEvm<'_, 'a>) -> Speculative {
+    fn speculate(
+        &self,
+        j: usize,
+        layers: Vec<Arc<Layer>>,
+        evm: &mut WorkerEvm<'_, 'a>,
+    ) -> Speculative {
         evm.db_mut().observed().clear();
+        evm.db_mut().set_layers(layers);
         let result = self.ctx.transact_in(j, evm);
+        evm.db_mut().set_layers(Vec::new());
         let observed = std::mem::take(evm.db_mut().observed());
         Speculative { result, observed }
     }
@@ -269,7 +375,7 @@ impl<'c, 'a> Run<'c, 'a> {
                     committer.next = k + 1;
                     // One lock: release what waited for this commit and look at the next.
                     let mut sched = self.sched();
-                    sched.release(k + 1);
+                    sched.committed(k);
                     claim = if k + 1 < n {
                         sched.claim(k + 1)
                     } else {

@@ -113,6 +113,96 @@ impl<'a> CommittedState<'a> {
     }
 }
 
+/// What one speculative run changed, as later speculative runs read it before it is committed
+/// (its values are only a guess until then: the validator compares whatever a run read with
+/// the committed state).
+#[derive(Debug, Default)]
+pub(super) struct Layer {
+    changes: PostStateBuilder,
+    codes: B256Map<Bytecode>,
+}
+
+impl Layer {
+    /// The changes of one execution's `state`.
+    pub(super) fn of(state: &EvmState) -> Self {
+        let mut layer = Self::default();
+        layer.changes.apply(state);
+        for account in state.values().filter(|a| a.is_touched()) {
+            let info = &account.info;
+            if info.code_hash != KECCAK_EMPTY
+                && let Some(code) = &info.code
+            {
+                layer
+                    .codes
+                    .entry(info.code_hash)
+                    .or_insert_with(|| code.clone());
+            }
+        }
+        layer
+    }
+}
+
+/// Reads through `layers` (latest last) to `committed`.
+pub(super) struct Layered<'l, 's, 'a> {
+    pub(super) layers: &'l [std::sync::Arc<Layer>],
+    pub(super) committed: &'s CommittedState<'a>,
+}
+
+impl Layered<'_, '_, '_> {
+    fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
+        for layer in self.layers.iter().rev() {
+            if let Some(code) = layer.codes.get(&hash) {
+                return Ok(code.clone());
+            }
+        }
+        self.committed.code_of(hash)
+    }
+}
+
+impl DatabaseRef for Layered<'_, '_, '_> {
+    type Error = DbError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        for layer in self.layers.iter().rev() {
+            if let Some(touched) = layer.changes.get(&address) {
+                let Some(account) = touched.account else {
+                    return Ok(None);
+                };
+                let code = self.code_of(account.code_hash)?;
+                return Ok(Some(AccountInfo::new(
+                    account.balance,
+                    account.nonce,
+                    account.code_hash,
+                    code,
+                )));
+            }
+        }
+        self.committed.basic_ref(address)
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.code_of(code_hash)
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
+        for layer in self.layers.iter().rev() {
+            if let Some(touched) = layer.changes.get(&address) {
+                if let Some(value) = touched.storage.get(&index) {
+                    return Ok(*value);
+                }
+                if touched.storage_cleared {
+                    return Ok(U256::ZERO);
+                }
+            }
+        }
+        self.committed.storage_ref(address, index)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
+        self.committed.block_hash_ref(number)
+    }
+}
+
 impl DatabaseRef for CommittedState<'_> {
     type Error = DbError;
 

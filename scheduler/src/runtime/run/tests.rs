@@ -29,7 +29,7 @@ fn a_stale_read_is_named() {
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
     let run = Run::new(&ctx, CommittedState::new(&input), &graph);
     let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
-    let first = run.speculate(0, &mut evm);
+    let first = run.speculate(0, Vec::new(), &mut evm);
     let sender = ctx.tx(0).unwrap().env.caller;
     let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
@@ -137,9 +137,9 @@ fn second_run_early(input: &BlockInput) -> (Option<String>, Vec<Reexecution>) {
     let run = Run::new(&ctx, CommittedState::new(input), &graph);
     let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
     run.sched().status[1] = Status::Running;
-    let early = run.speculate(1, &mut evm);
+    let early = run.speculate(1, Vec::new(), &mut evm);
     let failed = early.result.as_ref().err().map(ToString::to_string);
-    run.sched().done(1, early);
+    run.sched().done(1, early, None);
     let mut committer = run.committer.lock().unwrap();
     assert!(run.commit_available(&mut committer, &mut evm));
     assert!(committer.error.is_none(), "{:?}", committer.error);
@@ -225,4 +225,36 @@ fn extcodehash_of_an_account_brought_to_life_is_a_conflict() {
         conflicts(&second_runs_first(&input)),
         vec![Location::code(addr(X))]
     );
+}
+
+#[test]
+fn a_run_over_an_uncommitted_run_before_it_commits_without_running_again() {
+    // Tx 1 (nonce 1) runs on tx 0's speculative changes, before tx 0 commits: it sees the
+    // nonce tx 0 left, and its run is still the sequential one once tx 0 is committed.
+    let input = simple_block();
+    let ctx = BlockContext::new(&input).unwrap();
+    let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
+    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    run.sched().status[0] = Status::Running;
+    run.sched().status[1] = Status::Running;
+    let first = run.speculate(0, Vec::new(), &mut evm);
+    let layer = Arc::new(Layer::of(&first.result.as_ref().unwrap().state));
+    let second = run.speculate(1, vec![layer], &mut evm);
+    assert!(second.result.is_ok(), "{:?}", second.result.as_ref().err());
+    run.sched().done(0, first, None);
+    run.sched().done(1, second, None);
+    let mut committer = run.committer.lock().unwrap();
+    assert!(run.commit_available(&mut committer, &mut evm));
+    assert_eq!(committer.next, 2);
+    assert!(
+        committer.reexecuted.is_empty(),
+        "{:?}",
+        committer.reexecuted
+    );
+    let want = execute_context(&input, &ctx).unwrap();
+    assert_eq!(committer.receipts, want.receipts);
+    drop(committer);
+    drop(evm);
+    assert_eq!(run.state.into_inner().post_state(), want.post_state);
 }
