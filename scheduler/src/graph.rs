@@ -182,23 +182,17 @@ impl ConflictGraph {
 
     /// The earlier transactions `tx` directly depends on, ascending.
     pub fn predecessors(&self, tx: usize) -> Vec<usize> {
-        let mut p: Vec<usize> = self
-            .graph
-            .neighbors_directed(NodeIndex::new(tx), Direction::Incoming)
-            .map(NodeIndex::index)
-            .collect();
+        let mut p: Vec<usize> = self.each_predecessor(tx).collect();
         p.sort_unstable();
         p
     }
 
-    /// The latest earlier transaction `tx` directly depends on, if any (no allocation: the
-    /// runtime asks this for every transaction of every block it runs).
-    pub fn latest_predecessor(&self, tx: usize) -> Option<usize> {
+    /// The earlier transactions `tx` directly depends on, in no order (no allocation: the
+    /// runtime's plan asks this for every transaction of every block it runs).
+    pub fn each_predecessor(&self, tx: usize) -> impl Iterator<Item = usize> + '_ {
         self.graph
             .neighbors_directed(NodeIndex::new(tx), Direction::Incoming)
             .map(NodeIndex::index)
-            .filter(|&i| i < tx)
-            .max()
     }
 
     /// Every edge as `(earlier, later, label)`, ordered.

@@ -42,8 +42,7 @@ pub fn planned_speedup(ctx: &BlockContext, graph: &ConflictGraph, threads: usize
     let mut total = 0.0;
     for j in 0..n {
         let released = graph
-            .predecessors(j)
-            .into_iter()
+            .each_predecessor(j)
             .map(|i| finished[i])
             .fold(0.0, f64::max);
         let (worker, at) = free
