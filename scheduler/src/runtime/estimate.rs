@@ -1,6 +1,6 @@
 //! What the runtime can expect to gain on a block, from its plan alone: the schedule the
-//! runtime itself would follow (a transaction starts once every predicted predecessor has run,
-//! lowest first, commits in block order), simulated on `threads` workers with
+//! runtime itself would follow (a transaction starts once every predicted predecessor is
+//! committed, lowest first, commits in block order), simulated on `threads` workers with
 //! each transaction weighted by its gas limit, plus what running in parallel costs.
 
 use crate::exec::BlockContext;
@@ -37,13 +37,15 @@ pub fn planned_speedup(ctx: &BlockContext, graph: &ConflictGraph, threads: usize
         })
     };
     let mut free = vec![0.0_f64; threads.max(1)];
-    let mut finished = vec![0.0_f64; n];
+    // Commit times: the runtime lets a transaction run over uncommitted predecessors only
+    // when a worker would otherwise wait, so a plan counts on commits.
+    let mut committed_at = vec![0.0_f64; n];
     let mut last_commit = 0.0_f64;
     let mut total = 0.0;
     for j in 0..n {
         let released = graph
             .each_predecessor(j)
-            .map(|i| finished[i])
+            .map(|i| committed_at[i])
             .fold(0.0, f64::max);
         let (worker, at) = free
             .iter()
@@ -53,8 +55,8 @@ pub fn planned_speedup(ctx: &BlockContext, graph: &ConflictGraph, threads: usize
             .unwrap_or((0, 0.0));
         let finish = at.max(released) + weight(j) + TX_OVERHEAD_GAS;
         free[worker] = finish;
-        finished[j] = finish;
         last_commit = last_commit.max(finish);
+        committed_at[j] = last_commit;
         total += weight(j);
     }
     if n == 0 {
