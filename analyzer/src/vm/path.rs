@@ -98,7 +98,11 @@ impl Path {
     /// Records an access.
     #[inline]
     pub(crate) fn access(&mut self, location: Location, access: Access) {
-        self.accesses.push((location, access));
+        // A repeat of the last access adds nothing, reverted or not: both entries would be
+        // kept, demoted or dropped alike.
+        if self.accesses.last() != Some(&(location, access)) {
+            self.accesses.push((location, access));
+        }
     }
 
     /// Sets a storage value, journaled.
