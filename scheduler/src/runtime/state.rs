@@ -1,7 +1,9 @@
 //! The runtime's canonical state: the pre-state plus everything committed so far, readable by
 //! many workers at once and written only by the committer.
 
-use crate::exec::{AccountState, DbError, PostState, PostStateBuilder, PreRef, PreStateDb};
+use crate::exec::{
+    AccountState, DbError, PostState, PostStateBuilder, PreRef, PreStateDb, Touched,
+};
 use alloy_primitives::{Address, B256, U256, map::AddressMap, map::B256Map};
 use lanes_analyzer::BlockInput;
 use revm::bytecode::Bytecode;
@@ -14,8 +16,7 @@ use revm::{Database, DatabaseCommit, DatabaseRef};
 #[derive(Debug)]
 pub struct CommittedState<'a> {
     base: PreRef<'a>,
-    committed: PostStateBuilder,
-    codes: B256Map<Bytecode>,
+    committed: Layer,
 }
 
 impl<'a> CommittedState<'a> {
@@ -32,20 +33,18 @@ impl<'a> CommittedState<'a> {
     fn with(base: PreRef<'a>) -> Self {
         Self {
             base,
-            committed: PostStateBuilder::default(),
-            codes: B256Map::default(),
+            committed: Layer::default(),
         }
     }
 
     /// Every account the commits changed, compared with the pre-state.
     pub fn post_state(&self) -> PostState {
-        self.committed.finish_parallel(self.base.get())
+        self.committed.changes.finish_parallel(self.base.get())
     }
 
     /// Commits a transaction's state as revm returned it (its original values are this
     /// state's current values: sequential execution, system calls, re-executions).
     pub fn commit_exact(&mut self, state: &EvmState) {
-        self.remember_code(state);
         self.committed.apply(state);
     }
 
@@ -86,13 +85,42 @@ impl<'a> CommittedState<'a> {
 
     /// An account's balance, nonce and code hash now, `None` when it does not exist.
     pub fn account_now(&self, address: &Address) -> Option<AccountState> {
-        match self.committed.get(address) {
+        match self.committed.touched(address) {
             Some(touched) => touched.account,
             None => self.base.get().account(address).map(AccountState::from),
         }
     }
 
-    fn remember_code(&mut self, state: &EvmState) {
+    fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
+        match self.committed.code(&hash) {
+            Some(code) => Ok(code.clone()),
+            None => self.base.code_by_hash_ref(hash),
+        }
+    }
+}
+
+/// Changes over a state: the accounts and slots they leave (revm's journal rules, as
+/// [`PostStateBuilder`] applies them) and the code they deploy. The committed state keeps one;
+/// a speculative run not committed yet leaves one for later runs to read before the committed
+/// state (its values are only a guess until then: the validator compares whatever a run read
+/// with the committed state).
+#[derive(Debug, Default)]
+pub(super) struct Layer {
+    changes: PostStateBuilder,
+    codes: B256Map<Bytecode>,
+}
+
+impl Layer {
+    /// The changes of one execution's `state`.
+    pub(super) fn of(state: &EvmState) -> Self {
+        let mut layer = Self::default();
+        layer.apply(state);
+        layer
+    }
+
+    /// Adds one execution's changes.
+    fn apply(&mut self, state: &EvmState) {
+        self.changes.apply(state);
         for account in state.values().filter(|a| a.is_touched()) {
             let info = &account.info;
             if info.code_hash != KECCAK_EMPTY
@@ -105,41 +133,40 @@ impl<'a> CommittedState<'a> {
         }
     }
 
-    fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
-        match self.codes.get(&hash) {
-            Some(code) => Ok(code.clone()),
-            None => self.base.code_by_hash_ref(hash),
+    /// The account as these changes leave it, if they touched it.
+    fn touched(&self, address: &Address) -> Option<&Touched> {
+        self.changes.get(address)
+    }
+
+    /// A slot as these changes leave it, `None` if they do not decide it.
+    fn storage(&self, address: &Address, index: &U256) -> Option<U256> {
+        let touched = self.changes.get(address)?;
+        match touched.storage.get(index) {
+            Some(value) => Some(*value),
+            None => touched.storage_cleared.then_some(U256::ZERO),
         }
+    }
+
+    fn code(&self, hash: &B256) -> Option<&Bytecode> {
+        self.codes.get(hash)
     }
 }
 
-/// What one speculative run changed, as later speculative runs read it before it is committed
-/// (its values are only a guess until then: the validator compares whatever a run read with
-/// the committed state).
-#[derive(Debug, Default)]
-pub(super) struct Layer {
-    changes: PostStateBuilder,
-    codes: B256Map<Bytecode>,
-}
-
-impl Layer {
-    /// The changes of one execution's `state`.
-    pub(super) fn of(state: &EvmState) -> Self {
-        let mut layer = Self::default();
-        layer.changes.apply(state);
-        for account in state.values().filter(|a| a.is_touched()) {
-            let info = &account.info;
-            if info.code_hash != KECCAK_EMPTY
-                && let Some(code) = &info.code
-            {
-                layer
-                    .codes
-                    .entry(info.code_hash)
-                    .or_insert_with(|| code.clone());
-            }
-        }
-        layer
-    }
+/// An account as revm loads it, its code looked up by `code_of`.
+fn account_info(
+    account: Option<AccountState>,
+    code_of: impl FnOnce(B256) -> Result<Bytecode, DbError>,
+) -> Result<Option<AccountInfo>, DbError> {
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    let code = code_of(account.code_hash)?;
+    Ok(Some(AccountInfo::new(
+        account.balance,
+        account.nonce,
+        account.code_hash,
+        code,
+    )))
 }
 
 /// Reads through `layers` (latest last) to `committed`.
@@ -150,12 +177,10 @@ pub(super) struct Layered<'l, 's, 'a> {
 
 impl Layered<'_, '_, '_> {
     fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
-        for layer in self.layers.iter().rev() {
-            if let Some(code) = layer.codes.get(&hash) {
-                return Ok(code.clone());
-            }
+        match self.layers.iter().rev().find_map(|layer| layer.code(&hash)) {
+            Some(code) => Ok(code.clone()),
+            None => self.committed.code_of(hash),
         }
-        self.committed.code_of(hash)
     }
 }
 
@@ -163,21 +188,10 @@ impl DatabaseRef for Layered<'_, '_, '_> {
     type Error = DbError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        for layer in self.layers.iter().rev() {
-            if let Some(touched) = layer.changes.get(&address) {
-                let Some(account) = touched.account else {
-                    return Ok(None);
-                };
-                let code = self.code_of(account.code_hash)?;
-                return Ok(Some(AccountInfo::new(
-                    account.balance,
-                    account.nonce,
-                    account.code_hash,
-                    code,
-                )));
-            }
+        match self.layers.iter().rev().find_map(|l| l.touched(&address)) {
+            Some(touched) => account_info(touched.account, |hash| self.code_of(hash)),
+            None => self.committed.basic_ref(address),
         }
-        self.committed.basic_ref(address)
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
@@ -185,17 +199,15 @@ impl DatabaseRef for Layered<'_, '_, '_> {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
-        for layer in self.layers.iter().rev() {
-            if let Some(touched) = layer.changes.get(&address) {
-                if let Some(value) = touched.storage.get(&index) {
-                    return Ok(*value);
-                }
-                if touched.storage_cleared {
-                    return Ok(U256::ZERO);
-                }
-            }
+        match self
+            .layers
+            .iter()
+            .rev()
+            .find_map(|l| l.storage(&address, &index))
+        {
+            Some(value) => Ok(value),
+            None => self.committed.storage_ref(address, index),
         }
-        self.committed.storage_ref(address, index)
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
@@ -207,19 +219,10 @@ impl DatabaseRef for CommittedState<'_> {
     type Error = DbError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        let Some(touched) = self.committed.get(&address) else {
-            return self.base.basic_ref(address);
-        };
-        let Some(account) = touched.account else {
-            return Ok(None);
-        };
-        let code = self.code_of(account.code_hash)?;
-        Ok(Some(AccountInfo::new(
-            account.balance,
-            account.nonce,
-            account.code_hash,
-            code,
-        )))
+        match self.committed.touched(&address) {
+            Some(touched) => account_info(touched.account, |hash| self.code_of(hash)),
+            None => self.base.basic_ref(address),
+        }
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
@@ -227,12 +230,8 @@ impl DatabaseRef for CommittedState<'_> {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
-        match self.committed.get(&address) {
-            Some(touched) => match touched.storage.get(&index) {
-                Some(value) => Ok(*value),
-                None if touched.storage_cleared => Ok(U256::ZERO),
-                None => self.base.storage_ref(address, index),
-            },
+        match self.committed.storage(&address, &index) {
+            Some(value) => Ok(value),
             None => self.base.storage_ref(address, index),
         }
     }
