@@ -110,7 +110,9 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
             }
         }
     };
-    rayon::scope(|scope| {
+    // The calling thread analyses too, from the start: called from outside the pool, a scope
+    // would first wait for a sleeping worker to wake up just to run its body.
+    rayon::in_place_scope(|scope| {
         for _ in 1..rayon::current_num_threads() {
             scope.spawn(|_| run());
         }

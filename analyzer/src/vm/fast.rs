@@ -44,12 +44,12 @@ impl<S: StateView> Machine<'_, S> {
                     let n = push_len(opcode);
                     let end = (pc + 1 + n).min(bytes.len());
                     let got = &bytes[pc + 1..end];
-                    let word = if n <= 8 {
-                        // Most pushes are short: a u64 is cheaper than a 32-byte buffer.
-                        // Bytes past the end of the code read as zeros.
-                        let v = got.iter().fold(0u64, |v, b| v << 8 | u64::from(*b));
-                        U256::from(v) << (8 * (n - got.len()))
+                    let word = if n <= 8 && got.len() == n {
+                        // Most pushes are short: a u64 is cheaper than a 32-byte buffer (and
+                        // than a 256-bit shift, which costs as much again).
+                        U256::from(got.iter().fold(0u64, |v, b| v << 8 | u64::from(*b)))
                     } else {
+                        // Bytes past the end of the code read as zeros.
                         let mut buf = [0u8; 32];
                         buf[32 - n..32 - n + got.len()].copy_from_slice(got);
                         U256::from_be_bytes(buf)
