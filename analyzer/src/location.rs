@@ -3,9 +3,10 @@
 use alloy_primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
 
 /// One piece of shared state a transaction can read, write or increment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Location {
     /// A storage slot of a contract.
@@ -60,6 +61,31 @@ impl Location {
             | Self::Balance { address }
             | Self::Nonce { address }
             | Self::Code { address } => address,
+        }
+    }
+}
+
+impl Hash for Location {
+    /// Whole words: hashing the address and the slot as byte slices cost several times more,
+    /// and the analyzer merges every access of every path through a map. Equal locations write
+    /// equal words; the slot, which code can choose, is written whole.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (tag, address, slot) = match *self {
+            Self::Storage { address, slot } => (0, address, Some(slot)),
+            Self::Balance { address } => (1, address, None),
+            Self::Nonce { address } => (2, address, None),
+            Self::Code { address } => (3, address, None),
+        };
+        let bytes = address.0.0;
+        let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+        let last = u32::from_le_bytes(bytes[16..20].try_into().unwrap_or_default());
+        state.write_u64(word(0));
+        state.write_u64(word(8));
+        state.write_u64(u64::from(last) << 2 | tag);
+        if let Some(slot) = slot {
+            for limb in slot.as_limbs() {
+                state.write_u64(*limb);
+            }
         }
     }
 }

@@ -82,8 +82,8 @@ impl ContractCode {
             return false;
         }
         let bits = self.decided.get_or_init(|| {
-            (0..self.code.len().div_ceil(32))
-                .map(|_| AtomicU64::new(0))
+            std::iter::repeat_with(AtomicU64::default)
+                .take(self.code.len().div_ceil(32))
                 .collect()
         });
         // Two bits per byte: decided, and valid.
