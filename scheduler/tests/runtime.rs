@@ -262,13 +262,17 @@ fn extreme_predictions_give_the_sequential_result() {
                 assert_identical(&prepared.input, what, &got.outcome, &prepared.sequential);
             }
         }
-        // Unknown predictions order everything: nothing runs speculatively or twice.
+        // Unknown predictions order everything, but only as a guess: an idle worker may run a
+        // transaction past a running one, and each that turns out stale names why.
         let got = parallel(&prepared.input, &prepared.ctx, &unknown, 2);
-        assert!(
-            got.reexecuted.is_empty(),
-            "{}",
-            prepared.input.dir.display()
-        );
+        for r in &got.reexecuted {
+            assert!(
+                !r.conflicts.is_empty() || r.failed.is_some(),
+                "{}: tx {} re-executed without a cause",
+                prepared.input.dir.display(),
+                r.tx
+            );
+        }
     }
 }
 

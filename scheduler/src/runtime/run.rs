@@ -7,7 +7,7 @@ use super::state::{CommittedState, Exclusive, Layer};
 use super::validate::stale_locations;
 use super::{ParallelOutcome, Reexecution};
 use crate::exec::{BlockContext, BlockOutcome, ExecError, TxReceipt};
-use crate::graph::ConflictGraph;
+use crate::graph::{Cause, ConflictGraph};
 use alloy_evm::Evm;
 use alloy_evm::eth::EthEvm;
 use alloy_evm::precompiles::PrecompilesMap;
@@ -86,6 +86,11 @@ struct Sched {
     ready: BinaryHeap<Reverse<usize>>,
     /// `predecessors[j]`: the transactions `j` depends on in the graph.
     predecessors: Vec<Vec<usize>>,
+    /// `guessed[j][n]`: whether `j`'s dependency on `predecessors[j][n]` rests on widened
+    /// predictions only (a scope, not a location both touch).
+    guessed: Vec<Vec<bool>>,
+    /// Whether any dependency is a guess.
+    guessing: bool,
     /// `successors[i]`: the transactions that depend on `i` in the graph.
     successors: Vec<Vec<usize>>,
     /// Predecessors of each transaction not yet run or committed.
@@ -104,6 +109,21 @@ struct Sched {
 impl Sched {
     fn new(graph: &ConflictGraph, n: usize) -> Self {
         let predecessors: Vec<Vec<usize>> = (0..n).map(|j| graph.predecessors(j)).collect();
+        let guessed = predecessors
+            .iter()
+            .enumerate()
+            .map(|(j, before)| {
+                before
+                    .iter()
+                    .map(|&i| {
+                        graph
+                            .dependency(i, j)
+                            .is_some_and(|d| d.causes.iter().all(Cause::is_widened))
+                    })
+                    .collect()
+            })
+            .collect::<Vec<Vec<bool>>>();
+        let guessing = guessed.iter().flatten().any(|g| *g);
         let mut successors: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut blocking = vec![0; n];
         for (j, before) in predecessors.iter().enumerate() {
@@ -117,6 +137,8 @@ impl Sched {
             results: (0..n).map(|_| None).collect(),
             ready: BinaryHeap::new(),
             predecessors,
+            guessed,
+            guessing,
             successors,
             blocking,
             unblocked: vec![false; n],
@@ -177,13 +199,39 @@ impl Sched {
             }
             // Only while the next to commit runs: otherwise the committer is about to commit.
             let stalled = self.status.get(self.committed) == Some(&Status::Running);
-            if self.held.is_empty() || !stalled {
+            if !stalled {
                 return None;
+            }
+            if self.held.is_empty() {
+                let j = self.past_guesses()?;
+                self.status[j] = Status::Running;
+                self.speculated += 1;
+                return Some((j, self.ancestor_layers(j)));
             }
             for i in std::mem::take(&mut self.held) {
                 self.unblock(i);
             }
         }
+    }
+
+    /// The lowest waiting transaction held back only by running ones whose conflict with it
+    /// is a guess: a prediction widened to a scope (one that gave up on a path budget, say)
+    /// says nothing of what it really touches, and the worker would otherwise wait.
+    fn past_guesses(&self) -> Option<usize> {
+        if !self.guessing {
+            return None;
+        }
+        (self.committed + 1..self.status.len())
+            .take(GUESS_WINDOW)
+            .find(|&j| {
+                self.status[j] == Status::Waiting
+                    && self.predecessors[j]
+                        .iter()
+                        .zip(&self.guessed[j])
+                        .all(|(&i, &guess)| {
+                            self.unblocked[i] || (guess && self.status[i] == Status::Running)
+                        })
+            })
     }
 
     /// The layers of `j`'s uncommitted ancestors (all of them: the graph keeps no edge another
@@ -234,6 +282,10 @@ impl Sched {
         }
     }
 }
+
+/// Transactions after the next to commit that an idle worker looks at for one held back
+/// only by guesses ([`Sched::past_guesses`]).
+const GUESS_WINDOW: usize = 64;
 
 /// What the committer does with the next transaction.
 enum Claim {

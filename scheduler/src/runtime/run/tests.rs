@@ -258,3 +258,32 @@ fn a_run_over_an_uncommitted_run_before_it_commits_without_running_again() {
     drop(evm);
     assert_eq!(run.state.into_inner().post_state(), want.post_state);
 }
+
+/// Whether, with tx 0 running as the next to commit, an idle worker may start tx 1 under the
+/// graph of `predictions`.
+fn starts_past_running_first(predictions: &[AccessPrediction]) -> Option<usize> {
+    let input = simple_block();
+    let ctx = BlockContext::new(&input).unwrap();
+    let graph = ConflictGraph::build(predictions);
+    let mut sched = Sched::new(&graph, ctx.len());
+    assert_eq!(sched.take_ready().map(|(j, _)| j), Some(0));
+    sched.take_ready().map(|(j, _)| j)
+}
+
+#[test]
+fn an_idle_worker_runs_past_a_guess_not_past_a_known_conflict() {
+    use lanes_analyzer::Access;
+    let shared = Location::balance(addr(X));
+    let writes = || {
+        let mut p = AccessPrediction::default();
+        p.exact.insert(shared, Access::Write);
+        p
+    };
+    // Tx 0 gave up (unknown): tx 1 waits for it only on a guess.
+    assert_eq!(
+        starts_past_running_first(&[AccessPrediction::unknown("path budget"), writes()]),
+        Some(1)
+    );
+    // Both write one location: tx 1 waits.
+    assert_eq!(starts_past_running_first(&[writes(), writes()]), None);
+}
