@@ -27,7 +27,8 @@ pub(crate) struct ExecuteArgs {
     /// Worker threads of the parallel runtime.
     #[arg(long, short, default_value_t = 2)]
     threads: usize,
-    /// Timed runs per block and mode (the median is reported), after one warm-up run.
+    /// Timed runs per block and mode (the median is reported), after one warm-up run; a block
+    /// that runs faster than 100 ms a mode in these gets more runs, up to 50.
     #[arg(long, default_value_t = 5)]
     runs: usize,
     #[command(flatten)]
@@ -152,7 +153,14 @@ pub(crate) fn worker_pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
         .context("building the worker pool")
 }
 
-/// Analyses, plans and times one block: a warm-up of each mode, then `runs` interleaved runs.
+/// Time each mode of a short block takes over its runs, at least (see [`measure`]).
+const MIN_MEASURED_MS: f64 = 100.0;
+
+/// Most runs a short block gets to reach [`MIN_MEASURED_MS`].
+const MAX_RUNS: usize = 50;
+
+/// Analyses, plans and times one block: a warm-up of each mode, then at least `runs`
+/// interleaved runs (more for a short block).
 pub(crate) fn measure(
     input: &BlockInput,
     pool: &rayon::ThreadPool,
@@ -176,7 +184,14 @@ pub(crate) fn measure(
         let reference: BlockOutcome = sequential()?;
         let first: ParallelOutcome = parallel()?;
         let (mut seq_ms, mut par_ms) = (Vec::new(), Vec::new());
-        for _ in 0..runs.max(1) {
+        // A short block runs until each mode took MIN_MEASURED_MS: on this kind of machine a
+        // worker thread is sometimes not scheduled for milliseconds, and five runs of a
+        // 2-millisecond block leave the median to such a stall.
+        while seq_ms.len() < runs.max(1)
+            || (seq_ms.len() < MAX_RUNS
+                && (seq_ms.iter().sum::<f64>() < MIN_MEASURED_MS
+                    || par_ms.iter().sum::<f64>() < MIN_MEASURED_MS))
+        {
             let start = Instant::now();
             std::hint::black_box(sequential()?);
             seq_ms.push(ms(start));
