@@ -83,7 +83,7 @@ impl<'s, S: StateView> Logged<'s, S> {
     pub(crate) fn new(state: &'s S) -> Self {
         Self {
             state,
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::with_capacity(64)),
             watch: None,
             standing: AtomicU8::new(Standing::Pending as u8),
         }

@@ -8,6 +8,9 @@ use super::value::Value;
 use alloy_primitives::U256;
 
 /// An abstract byte range `[start, end)` holding `value` (a whole word when `end - start == 32`).
+/// Bytes reserved when a buffer first grows.
+const FIRST_CAPACITY: usize = 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Span {
     start: usize,
@@ -77,6 +80,11 @@ impl Data {
     /// Grows to at least `len` bytes (zero-filled).
     pub(crate) fn grow(&mut self, len: usize) {
         if self.bytes.len() < len {
+            if self.bytes.capacity() == 0 {
+                // Memory grows a word at a time: starting from a few words reallocated it
+                // five times in a typical frame.
+                self.bytes.reserve(len.max(FIRST_CAPACITY));
+            }
             self.bytes.resize(len, 0);
         }
     }
@@ -144,6 +152,12 @@ impl Data {
     /// Writes a word at `offset`, growing the buffer.
     pub(crate) fn set_word(&mut self, offset: usize, value: Value) {
         let end = offset + 32;
+        if let (Value::Known(w), true) = (value, self.sym.is_empty()) {
+            // The common case (a concrete word over concrete memory), without the general path.
+            self.grow(end);
+            self.bytes[offset..end].copy_from_slice(&w.to_be_bytes::<32>());
+            return;
+        }
         self.grow(end);
         self.clear(offset, end);
         match value {

@@ -259,10 +259,14 @@ impl<'a, S: StateView> Machine<'a, S> {
         prelude: &[(Location, Access)],
         sender: Address,
     ) -> Outcome {
+        // Sized for a typical transaction: growing them a step at a time cost more.
         let mut path = Path {
             gas: INTRINSIC_GAS,
+            accesses: Vec::with_capacity(64),
+            journal: Vec::with_capacity(64),
             ..Path::default()
         };
+        self.out.seen.reserve(64);
         path.accesses.extend_from_slice(prelude);
         // Balances the block changes before this transaction runs are not the pre-state's.
         path.balances.insert(sender, Value::Opaque);
