@@ -7,10 +7,10 @@
 use super::value::Value;
 use alloy_primitives::U256;
 
-/// An abstract byte range `[start, end)` holding `value` (a whole word when `end - start == 32`).
 /// Bytes reserved when a buffer first grows.
 const FIRST_CAPACITY: usize = 1024;
 
+/// An abstract byte range `[start, end)` holding `value` (a whole word when `end - start == 32`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Span {
     start: usize,
@@ -152,14 +152,11 @@ impl Data {
     /// Writes a word at `offset`, growing the buffer.
     pub(crate) fn set_word(&mut self, offset: usize, value: Value) {
         let end = offset + 32;
-        if let (Value::Known(w), true) = (value, self.sym.is_empty()) {
-            // The common case (a concrete word over concrete memory), without the general path.
-            self.grow(end);
-            self.bytes[offset..end].copy_from_slice(&w.to_be_bytes::<32>());
-            return;
-        }
         self.grow(end);
-        self.clear(offset, end);
+        // Concrete memory, the common case, has no spans to clear.
+        if !self.sym.is_empty() {
+            self.clear(offset, end);
+        }
         match value {
             Value::Known(w) => self.bytes[offset..end].copy_from_slice(&w.to_be_bytes::<32>()),
             other => {

@@ -192,9 +192,7 @@ impl Sched {
         loop {
             while let Some(Reverse(j)) = self.ready.pop() {
                 if self.status[j] == Status::Ready {
-                    self.status[j] = Status::Running;
-                    self.speculated += 1;
-                    return Some((j, self.ancestor_layers(j)));
+                    return Some(self.start(j));
                 }
             }
             // Only while the next to commit runs: otherwise the committer is about to commit.
@@ -204,14 +202,19 @@ impl Sched {
             }
             if self.held.is_empty() {
                 let j = self.past_guesses()?;
-                self.status[j] = Status::Running;
-                self.speculated += 1;
-                return Some((j, self.ancestor_layers(j)));
+                return Some(self.start(j));
             }
             for i in std::mem::take(&mut self.held) {
                 self.unblock(i);
             }
         }
+    }
+
+    /// `j` runs speculatively, over the changes of its uncommitted ancestors' runs.
+    fn start(&mut self, j: usize) -> (usize, Vec<Arc<Layer>>) {
+        self.status[j] = Status::Running;
+        self.speculated += 1;
+        (j, self.ancestor_layers(j))
     }
 
     /// The lowest waiting transaction held back only by running ones whose conflict with it
