@@ -20,7 +20,7 @@ use crate::exec::{BlockContext, DbError};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
 use alloy_primitives::{Address, B256, U256};
-use parking_lot::RwLock;
+use crossbeam_utils::sync::ShardedLock;
 use revm::bytecode::Bytecode;
 use revm::bytecode::opcode::{
     BALANCE, CALL, CALLCODE, CREATE, CREATE2, EXTCODEHASH, SELFBALANCE, SELFDESTRUCT,
@@ -32,7 +32,7 @@ use revm::interpreter::interpreter_types::InputsTr;
 use revm::interpreter::{InstructionContext, InstructionExecResult};
 use revm::state::AccountInfo;
 use revm::{Database, DatabaseRef};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 /// Accounts whose balance, or only liveness, one execution depended on.
 #[derive(Debug, Default)]
@@ -63,14 +63,14 @@ pub(super) trait Observe {
 /// ([`Self::set_layers`]).
 #[derive(Debug)]
 pub(super) struct LiveDb<'s, 'a> {
-    state: &'s RwLock<CommittedState<'a>>,
+    state: &'s ShardedLock<CommittedState<'a>>,
     layers: Vec<Arc<Layer>>,
     observed: Observed,
 }
 
 impl<'s, 'a> LiveDb<'s, 'a> {
     /// A reader of `state`.
-    pub(super) fn new(state: &'s RwLock<CommittedState<'a>>) -> Self {
+    pub(super) fn new(state: &'s ShardedLock<CommittedState<'a>>) -> Self {
         Self {
             state,
             layers: Vec::new(),
@@ -88,7 +88,7 @@ impl<'s, 'a> LiveDb<'s, 'a> {
         &self,
         f: impl FnOnce(&Layered<'_, '_, 'a>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let committed = self.state.read();
+        let committed = self.state.read().unwrap_or_else(PoisonError::into_inner);
         f(&Layered {
             layers: &self.layers,
             committed: &committed,

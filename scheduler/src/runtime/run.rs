@@ -11,7 +11,7 @@ use crate::graph::{Cause, ConflictGraph};
 use alloy_evm::Evm;
 use alloy_evm::eth::EthEvm;
 use alloy_evm::precompiles::PrecompilesMap;
-use parking_lot::{RwLock, RwLockUpgradableReadGuard};
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 use revm::context_interface::result::{ExecutionResult, ResultAndState};
 use revm::inspector::NoOpInspector;
 use revm::primitives::hardfork::SpecId;
@@ -43,7 +43,7 @@ pub(super) fn execute(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .speculated;
-    let mut state = run.state.into_inner();
+    let mut state = run.state.into_inner().unwrap_or_else(PoisonError::into_inner);
     ctx.post_block(&mut Exclusive(&mut state))?;
     Ok(ParallelOutcome {
         outcome: BlockOutcome::new(ctx.spec(), committer.receipts, state.post_state()),
@@ -313,7 +313,7 @@ struct Committer {
 struct Run<'c, 'a> {
     ctx: &'c BlockContext,
     spurious: bool,
-    state: RwLock<CommittedState<'a>>,
+    state: ShardedLock<CommittedState<'a>>,
     sched: Mutex<Sched>,
     committer: Mutex<Committer>,
     finished: AtomicBool,
@@ -330,7 +330,7 @@ impl<'c, 'a> Run<'c, 'a> {
         Self {
             ctx,
             spurious: ctx.spec().is_enabled_in(SpecId::SPURIOUS_DRAGON),
-            state: RwLock::new(state),
+            state: ShardedLock::new(state),
             sched: Mutex::new(Sched::new(graph, n)),
             committer: Mutex::new(Committer {
                 next: 0,
@@ -342,6 +342,14 @@ impl<'c, 'a> Run<'c, 'a> {
             finished: AtomicBool::new(n == 0),
             signal: Signal::default(),
         }
+    }
+
+    fn read_state(&self) -> ShardedLockReadGuard<'_, CommittedState<'a>> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_state(&self) -> ShardedLockWriteGuard<'_, CommittedState<'a>> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn sched(&self) -> MutexGuard<'_, Sched> {
@@ -456,7 +464,7 @@ impl<'c, 'a> Run<'c, 'a> {
         evm: &mut WorkerEvm<'_, 'a>,
     ) -> Result<ExecutionResult, ExecError> {
         let ResultAndState { result, state } = self.ctx.transact_in(k, evm)?;
-        self.state.write().commit_exact(&state);
+        self.write_state().commit_exact(&state);
         Ok(result)
     }
 
@@ -486,8 +494,9 @@ impl<'c, 'a> Run<'c, 'a> {
         };
         let tx = self.ctx.tx(k)?;
         // Validation and rebasing only read: other workers keep reading meanwhile, and only
-        // applying the changes excludes them.
-        let committed = self.state.upgradable_read();
+        // applying the changes excludes them. Only the committer writes, so the state it
+        // validated is still the state it writes over.
+        let committed = self.read_state();
         let conflicts = stale_locations(&committed, &mut state, &mut observed, tx, self.spurious);
         if !conflicts.is_empty() {
             drop(committed);
@@ -499,7 +508,8 @@ impl<'c, 'a> Run<'c, 'a> {
             return self.run_and_commit(k, evm);
         }
         committed.rebase(&mut state);
-        RwLockUpgradableReadGuard::upgrade(committed).commit_exact(&state);
+        drop(committed);
+        self.write_state().commit_exact(&state);
         Ok(result)
     }
 }

@@ -34,7 +34,7 @@ fn a_stale_read_is_named() {
     let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
     let mut observed = Observed::default();
-    let committed = run.state.read();
+    let committed = run.read_state();
     assert!(
         stale_locations(
             &committed,
@@ -46,8 +46,8 @@ fn a_stale_read_is_named() {
         .is_empty()
     );
     drop(committed);
-    run.state.write().commit_exact(&state);
-    let committed = run.state.read();
+    run.write_state().commit_exact(&state);
+    let committed = run.read_state();
     let stale = stale_locations(
         &committed,
         &mut state,
@@ -149,7 +149,7 @@ fn second_run_early(input: &BlockInput) -> (Option<String>, Vec<Reexecution>) {
     let reexecuted = std::mem::take(&mut committer.reexecuted);
     drop(committer);
     drop(evm);
-    let state = run.state.into_inner();
+    let state = run.state.into_inner().unwrap();
     assert_eq!(state.post_state(), want.post_state);
     (failed, reexecuted)
 }
@@ -256,7 +256,7 @@ fn a_run_over_an_uncommitted_run_before_it_commits_without_running_again() {
     assert_eq!(committer.receipts, want.receipts);
     drop(committer);
     drop(evm);
-    assert_eq!(run.state.into_inner().post_state(), want.post_state);
+    assert_eq!(run.state.into_inner().unwrap().post_state(), want.post_state);
 }
 
 /// Whether, with tx 0 running as the next to commit, an idle worker may start tx 1 under the
