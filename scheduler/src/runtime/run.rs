@@ -43,7 +43,10 @@ pub(super) fn execute(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .speculated;
-    let mut state = run.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let mut state = run
+        .state
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
     ctx.post_block(&mut Exclusive(&mut state))?;
     Ok(ParallelOutcome {
         outcome: BlockOutcome::new(ctx.spec(), committer.receipts, state.post_state()),

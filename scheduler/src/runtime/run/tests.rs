@@ -256,7 +256,10 @@ fn a_run_over_an_uncommitted_run_before_it_commits_without_running_again() {
     assert_eq!(committer.receipts, want.receipts);
     drop(committer);
     drop(evm);
-    assert_eq!(run.state.into_inner().unwrap().post_state(), want.post_state);
+    assert_eq!(
+        run.state.into_inner().unwrap().post_state(),
+        want.post_state
+    );
 }
 
 /// Whether, with tx 0 running as the next to commit, an idle worker may start tx 1 under the
