@@ -19,7 +19,7 @@ use super::state::{CommittedState, Layer, Layered};
 use crate::exec::{BlockContext, DbError};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, U256, map::B256Map};
 use crossbeam_utils::sync::ShardedLock;
 use revm::bytecode::Bytecode;
 use revm::bytecode::opcode::{
@@ -66,6 +66,10 @@ pub(super) struct LiveDb<'s, 'a> {
     state: &'s ShardedLock<CommittedState<'a>>,
     layers: Vec<Arc<Layer>>,
     observed: Observed,
+    /// This worker's own copies of the code it ran ([`own_copy`]), by hash.
+    codes: B256Map<Bytecode>,
+    /// An account without code, to copy from (`AccountInfo::default()` clones a shared code).
+    blank: AccountInfo,
 }
 
 impl<'s, 'a> LiveDb<'s, 'a> {
@@ -75,6 +79,8 @@ impl<'s, 'a> LiveDb<'s, 'a> {
             state,
             layers: Vec::new(),
             observed: Observed::default(),
+            codes: B256Map::default(),
+            blank: AccountInfo::default().without_code(),
         }
     }
 
@@ -106,11 +112,25 @@ impl Database for LiveDb<'_, '_> {
     type Error = DbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        self.read(|s| s.basic_ref(address))
+        let Some(account) = self.read(|s| Ok(s.account(&address)))? else {
+            return Ok(None);
+        };
+        let mut info = self.blank.copy_without_code();
+        info.balance = account.balance;
+        info.nonce = account.nonce;
+        info.code_hash = account.code_hash;
+        info.code = Some(self.code_by_hash(account.code_hash)?);
+        Ok(Some(info))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
-        self.read(|s| s.code_by_hash_ref(code_hash))
+        if let Some(code) = self.codes.get(&code_hash) {
+            return Ok(code.clone());
+        }
+        let shared = self.read(|s| s.code_by_hash_ref(code_hash))?;
+        let own = own_copy(&shared);
+        self.codes.insert(code_hash, own.clone());
+        Ok(own)
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
@@ -119,6 +139,20 @@ impl Database for LiveDb<'_, '_> {
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
         self.read(|s| s.block_hash_ref(number))
+    }
+}
+
+/// A copy of `code` with its own reference count: every call frame clones the code it runs,
+/// and two workers cloning one shared copy of a hot contract fight over that count's cache
+/// line at every call.
+fn own_copy(code: &Bytecode) -> Bytecode {
+    match code.legacy_jump_table() {
+        // SAFETY: the padded bytes, length and jump table of code revm analysed itself.
+        Some(jumps) if !code.bytecode().is_empty() && jumps.len() >= code.len() => unsafe {
+            Bytecode::new_analyzed(code.bytecode().clone(), code.len(), jumps.clone())
+        },
+        _ => Bytecode::new_raw_checked(code.original_bytes())
+            .unwrap_or_else(|_| Bytecode::new_legacy(code.original_bytes())),
     }
 }
 

@@ -176,6 +176,15 @@ pub(super) struct Layered<'l, 's, 'a> {
 }
 
 impl Layered<'_, '_, '_> {
+    /// An account's balance, nonce and code hash as these layers and the committed state
+    /// leave it, `None` when it does not exist.
+    pub(super) fn account(&self, address: &Address) -> Option<AccountState> {
+        match self.layers.iter().rev().find_map(|l| l.touched(address)) {
+            Some(touched) => touched.account,
+            None => self.committed.account_now(address),
+        }
+    }
+
     fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
         match self.layers.iter().rev().find_map(|layer| layer.code(&hash)) {
             Some(code) => Ok(code.clone()),
