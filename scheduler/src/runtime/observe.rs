@@ -266,3 +266,31 @@ fn selfdestruct<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> Instr
     }
     host::selfdestruct(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::Bytes;
+
+    #[test]
+    fn a_workers_copy_of_code_is_the_same_code() {
+        let codes = [
+            Bytecode::default(),
+            // PUSH1 4, JUMP, STOP, JUMPDEST, STOP: one valid jump destination.
+            Bytecode::new_legacy(Bytes::from_static(&[0x60, 0x04, 0x56, 0x00, 0x5b, 0x00])),
+            // A PUSH32 cut short: the analysed code is padded past its end.
+            Bytecode::new_legacy(Bytes::from_static(&[0x7f, 0x01])),
+            Bytecode::new_eip7702(Address::repeat_byte(7)),
+            // A malformed delegation designator stays plain code.
+            Bytecode::new_legacy(Bytes::from_static(&[0xef, 0x01, 0x00, 0xaa])),
+        ];
+        for code in codes {
+            let copy = own_copy(&code);
+            assert_eq!(copy.kind(), code.kind());
+            assert_eq!(copy.original_byte_slice(), code.original_byte_slice());
+            assert_eq!(copy.bytecode(), code.bytecode(), "the same padded bytes");
+            assert_eq!(copy.legacy_jump_table(), code.legacy_jump_table());
+            assert_eq!(copy.hash_slow(), code.hash_slow());
+        }
+    }
+}
