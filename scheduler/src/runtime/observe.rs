@@ -15,7 +15,7 @@
 //! The transaction's sender, EIP-7702 authorities and accounts the transaction creates or
 //! destroys are compared whole by the validator.
 
-use super::state::{CommittedState, Layer, Layered};
+use super::state::{CommittedState, Layer, Layered, account_info};
 use crate::exec::{BlockContext, DbError};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
@@ -68,8 +68,6 @@ pub(super) struct LiveDb<'s, 'a> {
     observed: Observed,
     /// This worker's own copies of the code it ran ([`own_copy`]), by hash.
     codes: B256Map<Bytecode>,
-    /// An account without code, to copy from (`AccountInfo::default()` clones a shared code).
-    blank: AccountInfo,
 }
 
 impl<'s, 'a> LiveDb<'s, 'a> {
@@ -80,7 +78,6 @@ impl<'s, 'a> LiveDb<'s, 'a> {
             layers: Vec::new(),
             observed: Observed::default(),
             codes: B256Map::default(),
-            blank: AccountInfo::default().without_code(),
         }
     }
 
@@ -112,15 +109,8 @@ impl Database for LiveDb<'_, '_> {
     type Error = DbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        let Some(account) = self.read(|s| Ok(s.account(&address)))? else {
-            return Ok(None);
-        };
-        let mut info = self.blank.copy_without_code();
-        info.balance = account.balance;
-        info.nonce = account.nonce;
-        info.code_hash = account.code_hash;
-        info.code = Some(self.code_by_hash(account.code_hash)?);
-        Ok(Some(info))
+        let account = self.read(|s| Ok(s.account(&address)))?;
+        account_info(account, |hash| self.code_by_hash(hash))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {

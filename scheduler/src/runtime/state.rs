@@ -153,7 +153,7 @@ impl Layer {
 }
 
 /// An account as revm loads it, its code looked up by `code_of`.
-fn account_info(
+pub(super) fn account_info(
     account: Option<AccountState>,
     code_of: impl FnOnce(B256) -> Result<Bytecode, DbError>,
 ) -> Result<Option<AccountInfo>, DbError> {
@@ -197,10 +197,7 @@ impl DatabaseRef for Layered<'_, '_, '_> {
     type Error = DbError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        match self.layers.iter().rev().find_map(|l| l.touched(&address)) {
-            Some(touched) => account_info(touched.account, |hash| self.code_of(hash)),
-            None => self.committed.basic_ref(address),
-        }
+        account_info(self.account(&address), |hash| self.code_of(hash))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, DbError> {
