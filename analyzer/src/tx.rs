@@ -11,7 +11,6 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, TxKind, U256};
 use alloy_rpc_types_eth::Transaction;
 use revm::primitives::hardfork::SpecId;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Whether a message to `target` creates or deletes it: any message touches a missing account
@@ -186,12 +185,14 @@ pub(crate) fn predict(
     outcome.exact.add_to(&mut prediction.exact);
     prediction.widened = outcome.widened.into_iter().collect();
     prediction.origins = outcome.origins;
-    let assumptions: BTreeSet<Location> = outcome
+    let mut assumptions: Vec<Location> = outcome
         .seen
         .iter()
         .map(|(l, _)| *l)
         .filter(|l| matches!(l, Location::Storage { .. } | Location::Balance { .. }))
         .collect();
-    prediction.assumptions = assumptions.into_iter().collect();
+    assumptions.sort_unstable();
+    assumptions.dedup();
+    prediction.assumptions = assumptions;
     (prediction, outcome.post)
 }

@@ -82,15 +82,33 @@ impl Gathered {
         *self.0.entry(location).or_default() |= 1 << access as u8;
     }
 
-    /// Adds these accesses to `set`.
+    /// Adds these accesses to `set`: each location classified once, by every kind it had
+    /// (including the set's own), and each of the set's three parts built at once from sorted
+    /// locations rather than an insertion at a time.
     pub(crate) fn add_to(self, set: &mut AccessSet) {
-        for (location, kinds) in self.0 {
-            for access in [Access::Read, Access::Write, Access::Increment] {
-                if kinds & (1 << access as u8) != 0 {
-                    set.insert(location, access);
-                }
+        let mut kinds = self.0;
+        for (location, access) in set.iter() {
+            *kinds.entry(location).or_default() |= 1 << access as u8;
+        }
+        let has = |k: u8, access: Access| k & (1 << access as u8) != 0;
+        let (mut reads, mut writes, mut increments) = (Vec::new(), Vec::new(), Vec::new());
+        for (location, k) in kinds {
+            // As `AccessSet::insert` keeps them: a write subsumes the rest, and a read of a
+            // credited balance makes it a write.
+            if has(k, Access::Write) || (has(k, Access::Read) && has(k, Access::Increment)) {
+                writes.push(location);
+            } else if has(k, Access::Read) {
+                reads.push(location);
+            } else {
+                increments.push(location);
             }
         }
+        for part in [&mut reads, &mut writes, &mut increments] {
+            part.sort_unstable();
+        }
+        set.reads = reads.into_iter().collect();
+        set.writes = writes.into_iter().collect();
+        set.increments = increments.into_iter().collect();
     }
 }
 
