@@ -81,17 +81,26 @@ impl ContractCode {
         if self.code.get(pc) != Some(&opcode::JUMPDEST) {
             return false;
         }
+        // Two bits per byte: decided, and valid.
+        if let Some(bits) = self.decided.get() {
+            let known = bits[pc / 32].load(Ordering::Relaxed) >> (2 * (pc % 32));
+            if known & 1 != 0 {
+                return known & 2 != 0;
+            }
+        }
+        self.decide(pc)
+    }
+
+    /// Decides a JUMPDEST byte not decided yet (once per target and block: kept out of line,
+    /// so that the jumps that follow inline only the lookup).
+    #[cold]
+    #[inline(never)]
+    fn decide(&self, pc: usize) -> bool {
         let bits = self.decided.get_or_init(|| {
             std::iter::repeat_with(AtomicU64::default)
                 .take(self.code.len().div_ceil(32))
                 .collect()
         });
-        // Two bits per byte: decided, and valid.
-        let (word, shift) = (&bits[pc / 32], 2 * (pc % 32));
-        let known = word.load(Ordering::Relaxed) >> shift;
-        if known & 1 != 0 {
-            return known & 2 != 0;
-        }
         let valid = starts_opcode(&self.code, pc).unwrap_or_else(|| {
             self.jumps
                 .get_or_init(|| {
@@ -102,7 +111,10 @@ impl ContractCode {
                 })
                 .is_valid(pc)
         });
-        word.fetch_or((1 | u64::from(valid) << 1) << shift, Ordering::Relaxed);
+        bits[pc / 32].fetch_or(
+            (1 | u64::from(valid) << 1) << (2 * (pc % 32)),
+            Ordering::Relaxed,
+        );
         valid
     }
 
