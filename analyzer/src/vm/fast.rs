@@ -99,22 +99,58 @@ impl<S: StateView> Machine<'_, S> {
                     },
                     _ => break,
                 },
-                op::ADD
-                | op::MUL
-                | op::SUB
+                // The commonest operations, computed in place; the rest through `arith`.
+                op::ADD if depth >= 2 => {
+                    if !binary(stack, U256::wrapping_add) {
+                        break;
+                    }
+                    pc += 1;
+                }
+                op::SUB if depth >= 2 => {
+                    if !binary(stack, U256::wrapping_sub) {
+                        break;
+                    }
+                    pc += 1;
+                }
+                op::AND if depth >= 2 => {
+                    if !binary(stack, |x, y| x & y) {
+                        break;
+                    }
+                    pc += 1;
+                }
+                op::OR if depth >= 2 => {
+                    if !binary(stack, |x, y| x | y) {
+                        break;
+                    }
+                    pc += 1;
+                }
+                op::EQ if depth >= 2 => {
+                    if !binary(stack, |x, y| U256::from(x == y)) {
+                        break;
+                    }
+                    pc += 1;
+                }
+                op::LT if depth >= 2 => {
+                    if !binary(stack, |x, y| U256::from(x < y)) {
+                        break;
+                    }
+                    pc += 1;
+                }
+                op::GT if depth >= 2 => {
+                    if !binary(stack, |x, y| U256::from(x > y)) {
+                        break;
+                    }
+                    pc += 1;
+                }
+                op::MUL
                 | op::DIV
                 | op::SDIV
                 | op::MOD
                 | op::SMOD
                 | op::EXP
                 | op::SIGNEXTEND
-                | op::LT
-                | op::GT
                 | op::SLT
                 | op::SGT
-                | op::EQ
-                | op::AND
-                | op::OR
                 | op::XOR
                 | op::BYTE
                 | op::SHL
@@ -186,6 +222,19 @@ impl<S: StateView> Machine<'_, S> {
         frame.pc = pc;
         self.steps = steps;
     }
+}
+
+/// Replaces the top two words, both known, by `f(top, second)`; false (the stack untouched)
+/// if either is abstract. The caller checked that there are two.
+#[inline]
+fn binary(stack: &mut Vec<Value>, f: impl FnOnce(U256, U256) -> U256) -> bool {
+    let depth = stack.len();
+    let (Value::Known(x), Value::Known(y)) = (stack[depth - 1], stack[depth - 2]) else {
+        return false;
+    };
+    stack[depth - 2] = Value::Known(f(x, y));
+    stack.truncate(depth - 1);
+    true
 }
 
 /// A known memory offset whose word lies within the memory budget.
