@@ -475,6 +475,7 @@ impl<'a, S: StateView> Machine<'a, S> {
             path.set_code(frame.address, code);
         }
         let Some(parent) = path.frames.last_mut() else {
+            self.out.exact.0.reserve(path.accesses.len());
             for (location, access) in path.accesses.drain(..) {
                 self.out.exact.insert(location, access);
             }
