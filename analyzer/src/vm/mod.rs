@@ -82,17 +82,24 @@ impl Gathered {
         *self.0.entry(location).or_default() |= 1 << access as u8;
     }
 
+    /// Takes a path's accesses, room for all of them made at once.
+    fn take(&mut self, accesses: &mut Vec<(Location, Access)>) {
+        self.0.reserve(accesses.len());
+        for (location, access) in accesses.drain(..) {
+            self.insert(location, access);
+        }
+    }
+
     /// Adds these accesses to `set`: each location classified once, by every kind it had
-    /// (including the set's own), and each of the set's three parts built at once from sorted
-    /// locations rather than an insertion at a time.
-    pub(crate) fn add_to(self, set: &mut AccessSet) {
-        let mut kinds = self.0;
+    /// (including the set's own), and each of the set's three parts built at once (sorted and
+    /// bulk-loaded by `BTreeSet`) rather than an insertion at a time.
+    pub(crate) fn add_to(mut self, set: &mut AccessSet) {
         for (location, access) in set.iter() {
-            *kinds.entry(location).or_default() |= 1 << access as u8;
+            self.insert(location, access);
         }
         let has = |k: u8, access: Access| k & (1 << access as u8) != 0;
         let (mut reads, mut writes, mut increments) = (Vec::new(), Vec::new(), Vec::new());
-        for (location, k) in kinds {
+        for (location, k) in self.0 {
             // As `AccessSet::insert` keeps them: a write subsumes the rest, and a read of a
             // credited balance makes it a write.
             if has(k, Access::Write) || (has(k, Access::Read) && has(k, Access::Increment)) {
@@ -102,9 +109,6 @@ impl Gathered {
             } else {
                 increments.push(location);
             }
-        }
-        for part in [&mut reads, &mut writes, &mut increments] {
-            part.sort_unstable();
         }
         set.reads = reads.into_iter().collect();
         set.writes = writes.into_iter().collect();
@@ -372,9 +376,7 @@ impl<'a, S: StateView> Machine<'a, S> {
     /// "unknown, written", more paths add nothing it does not already cover. Its changes count
     /// as unknown values for later transactions (no post values are kept).
     fn abandon(&mut self, mut path: Path) {
-        for (location, access) in path.accesses.drain(..) {
-            self.out.exact.insert(location, access);
-        }
+        self.out.exact.take(&mut path.accesses);
     }
 
     fn run_path(&mut self, mut path: Path) {
@@ -475,10 +477,7 @@ impl<'a, S: StateView> Machine<'a, S> {
             path.set_code(frame.address, code);
         }
         let Some(parent) = path.frames.last_mut() else {
-            self.out.exact.0.reserve(path.accesses.len());
-            for (location, access) in path.accesses.drain(..) {
-                self.out.exact.insert(location, access);
-            }
+            self.out.exact.take(&mut path.accesses);
             self.out.post.merge(path);
             return;
         };
