@@ -63,15 +63,25 @@ pub(crate) struct AnalyzeArgs {
     /// Workers in the `--format svg` chart.
     #[arg(long, default_value_t = 8)]
     workers: usize,
+    /// Threads the analyzer runs on (0: one per core); execution is sequential either way.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
 }
 
 /// Runs `lanes analyze`.
 pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()
+        .context("cannot start the analyzer's threads")?;
+    // Start the threads now, so the first block's timing does not pay for it.
+    pool.broadcast(|_| ());
+    pool.install(|| analyze(args))
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let dirs = crate::blocks::find_block_dirs(&args.dirs)?;
     let limits = Limits::default();
-    // Start the thread pool the analyzer uses now, so the first block's timing does not pay
-    // for it.
-    rayon::broadcast(|_| ());
     let mut out = std::io::stdout().lock();
 
     if let Some(index) = args.tx {
@@ -127,7 +137,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
 
-    let report = Report::new(blocks, args.causes);
+    let report = Report::new(blocks, args.causes, rayon::current_num_threads());
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
         format => write!(

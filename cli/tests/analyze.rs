@@ -157,3 +157,43 @@ fn markdown_tables() {
     assert!(out.contains("| # | hash | from -> to |"), "{out}");
     assert!(out.contains("### blocks"), "{out}");
 }
+
+/// Drops every timing (and what is derived from one), which differ from run to run.
+fn without_timings(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| {
+                !(k.ends_with("_seconds") || k == "analysis_cost" || k == "analysis_vs_execution")
+            });
+            map.values_mut().for_each(without_timings);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_report_does_not_depend_on_the_analyzer_threads() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/blocks");
+    let report = |threads: &str| {
+        let (ok, out) = lanes(&[
+            "analyze",
+            corpus.join("amm-swaps").to_str().unwrap(),
+            corpus.join("nonce-chains").to_str().unwrap(),
+            "--format",
+            "json",
+            "--threads",
+            threads,
+        ]);
+        assert!(ok);
+        let mut report: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["analysis_threads"], threads.parse::<u64>().unwrap());
+        report.as_object_mut().unwrap().remove("analysis_threads");
+        without_timings(&mut report);
+        report
+    };
+    let one = report("1");
+    assert_eq!(one["summary"]["blocks"], 2);
+    assert_eq!(one, report("2"));
+    assert_eq!(one, report("4"));
+}

@@ -161,6 +161,8 @@ pub(crate) struct EraSummary {
 /// The whole report.
 #[derive(Debug, Serialize)]
 pub(crate) struct Report {
+    /// Threads the analyzer ran on (`analysis_seconds` is its wall time on them).
+    pub(crate) analysis_threads: usize,
     /// Over all blocks.
     pub(crate) summary: Summary,
     /// Per era, in fork order.
@@ -174,7 +176,7 @@ pub(crate) struct Report {
 
 impl Report {
     /// Aggregates block reports.
-    pub(crate) fn new(blocks: Vec<BlockReport>, causes: bool) -> Self {
+    pub(crate) fn new(blocks: Vec<BlockReport>, causes: bool, analysis_threads: usize) -> Self {
         let mut summary = Summary::default();
         let mut eras: Vec<EraSummary> = Vec::new();
         let mut all_causes = Causes::default();
@@ -191,6 +193,7 @@ impl Report {
         }
         eras.sort_by_key(|e| era_rank(&e.era));
         Self {
+            analysis_threads,
             summary,
             eras,
             blocks,
