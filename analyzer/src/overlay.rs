@@ -12,7 +12,7 @@ use crate::state::{ContractCode, StateView};
 use crate::vm::Post;
 use alloy_primitives::map::{AddressMap, HashMap};
 use alloy_primitives::{Address, U256};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock, TryLockError};
 
 /// Changes in block order: `(transaction index, value)`, indexes increasing.
 type Changes<T> = Vec<(usize, T)>;
@@ -245,8 +245,15 @@ impl<'o, 'a, S: StateView> Shared<'o, 'a, S> {
     }
 
     fn with<T>(&self, f: impl FnOnce(&View<'_, 'a, S>) -> T) -> T {
-        let overlay = self.overlay.read().unwrap_or_else(PoisonError::into_inner);
-        f(&overlay.view(self.before))
+        // A commit holds the lock for microseconds: spin rather than sleep in the kernel,
+        // which costs the sleeper and the committer that wakes it far more.
+        loop {
+            match self.overlay.try_read() {
+                Ok(overlay) => return f(&overlay.view(self.before)),
+                Err(TryLockError::Poisoned(e)) => return f(&e.into_inner().view(self.before)),
+                Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
+            }
+        }
     }
 }
 
