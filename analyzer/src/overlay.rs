@@ -247,13 +247,14 @@ impl<'o, 'a, S: StateView> Shared<'o, 'a, S> {
     fn with<T>(&self, f: impl FnOnce(&View<'_, 'a, S>) -> T) -> T {
         // A commit holds the lock for microseconds: spin rather than sleep in the kernel,
         // which costs the sleeper and the committer that wakes it far more.
-        loop {
+        let overlay = loop {
             match self.overlay.try_read() {
-                Ok(overlay) => return f(&overlay.view(self.before)),
-                Err(TryLockError::Poisoned(e)) => return f(&e.into_inner().view(self.before)),
+                Ok(overlay) => break overlay,
+                Err(TryLockError::Poisoned(e)) => break e.into_inner(),
                 Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
             }
-        }
+        };
+        f(&overlay.view(self.before))
     }
 }
 
