@@ -64,6 +64,10 @@ impl PostState {
     /// Sorted first, the map is built in one pass instead of by thousands of inserts.
     fn from_changes(mut accounts: Vec<(Address, AccountChange)>) -> Self {
         accounts.sort_unstable_by_key(|(address, _)| *address);
+        Self::from_sorted(accounts)
+    }
+
+    fn from_sorted(accounts: Vec<(Address, AccountChange)>) -> Self {
         Self {
             accounts: accounts.into_iter().collect(),
         }
@@ -126,13 +130,28 @@ impl PostStateBuilder {
         }
     }
 
+    /// Adds `later`'s commits, as if they had followed these, leaving it empty.
+    pub fn absorb(&mut self, later: &mut PostStateBuilder) {
+        for (address, touched) in later.touched.drain() {
+            // A wipe in `later` decides the whole account; otherwise its fields and slots
+            // override these.
+            if touched.storage_cleared {
+                self.touched.insert(address, touched);
+                continue;
+            }
+            let entry = self.touched.entry(address).or_default();
+            entry.account = touched.account;
+            entry.storage.extend(touched.storage);
+        }
+    }
+
     /// Compares what was recorded with the pre-state and keeps only real changes.
     pub fn finish(&self, pre_db: &PreStateDb<'_>) -> PostState {
         let mut accounts = Vec::with_capacity(self.touched.len());
         accounts.extend(
             self.touched
                 .iter()
-                .filter_map(|(address, touched)| change(pre_db, address, touched)),
+                .filter_map(|(address, touched)| change(pre_db, address, touched, false)),
         );
         PostState::from_changes(accounts)
     }
@@ -141,19 +160,26 @@ impl PostStateBuilder {
     /// last step; thousands of accounts take milliseconds).
     pub fn finish_parallel(&self, pre_db: &PreStateDb<'_>) -> PostState {
         let touched: Vec<(&Address, &Touched)> = self.touched.iter().collect();
-        let accounts = touched
+        let mut accounts: Vec<(Address, AccountChange)> = touched
             .par_iter()
-            .filter_map(|(address, touched)| change(pre_db, address, touched))
+            .with_min_len(64)
+            .filter_map(|(address, touched)| change(pre_db, address, touched, true))
             .collect();
-        PostState::from_changes(accounts)
+        accounts.par_sort_unstable_by_key(|(address, _)| *address);
+        PostState::from_sorted(accounts)
     }
 }
 
-/// What a touched account really changed against the pre-state, if anything.
+/// Slots of one account above which [`change`] compares them on the rayon pool.
+const PARALLEL_SLOTS: usize = 1024;
+
+/// What a touched account really changed against the pre-state, if anything (`parallel`: a
+/// large storage is compared on the current rayon pool).
 fn change(
     pre_db: &PreStateDb<'_>,
     address: &Address,
     touched: &Touched,
+    parallel: bool,
 ) -> Option<(Address, AccountChange)> {
     let pre_state = pre_db.account(address).map(AccountState::from);
     let storage: BTreeMap<U256, U256> = if touched.storage_cleared {
@@ -163,6 +189,17 @@ fn change(
             .filter(|(_, v)| !v.is_zero())
             .map(|(k, v)| (*k, *v))
             .collect()
+    } else if parallel && touched.storage.len() >= PARALLEL_SLOTS {
+        // A hot contract's thousands of slots would otherwise keep one thread busy alone.
+        let slots: Vec<(&U256, &U256)> = touched.storage.iter().collect();
+        let mut changed: Vec<(U256, U256)> = slots
+            .par_iter()
+            .with_min_len(256)
+            .filter(|(k, v)| pre_db.slot(address, k) != **v)
+            .map(|(k, v)| (**k, **v))
+            .collect();
+        changed.sort_unstable_by_key(|(k, _)| *k);
+        changed.into_iter().collect()
     } else {
         touched
             .storage
@@ -185,4 +222,94 @@ fn change(
         storage,
     };
     Some((*address, change))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use revm::state::{EvmStorageSlot, TransactionId};
+
+    const A: Address = Address::repeat_byte(0xaa);
+    const B: Address = Address::repeat_byte(0xbb);
+
+    /// One commit: `address` left with `balance`, nonce 1 and `slots` (original 7 each).
+    fn commit(
+        address: Address,
+        balance: u64,
+        slots: &[(u64, u64)],
+        mark: fn(&mut Account),
+    ) -> AddressMap<Account> {
+        let mut account = Account::from(AccountInfo {
+            balance: U256::from(balance),
+            nonce: 1,
+            ..AccountInfo::default()
+        });
+        for &(slot, value) in slots {
+            account.storage.insert(
+                U256::from(slot),
+                EvmStorageSlot::new_changed(U256::from(7), U256::from(value), TransactionId::ZERO),
+            );
+        }
+        account.mark_touch();
+        mark(&mut account);
+        std::iter::once((address, account)).collect()
+    }
+
+    fn touched_only(_: &mut Account) {}
+
+    /// Storage wiped, balance, and slots sorted: what a [`Touched`] says.
+    type Seen = (bool, Option<u64>, Vec<(U256, U256)>);
+
+    fn state(builder: &PostStateBuilder, address: Address) -> Option<Seen> {
+        builder.get(&address).map(|t| {
+            let mut slots: Vec<(U256, U256)> = t.storage.iter().map(|(k, v)| (*k, *v)).collect();
+            slots.sort();
+            (
+                t.storage_cleared,
+                t.account.map(|a| a.balance.to::<u64>()),
+                slots,
+            )
+        })
+    }
+
+    #[test]
+    fn absorbing_later_commits_equals_applying_them_in_order() {
+        let commits = [
+            commit(A, 1, &[(1, 10), (2, 20)], touched_only),
+            commit(B, 5, &[(1, 11)], touched_only),
+            // A is wiped and re-created with one slot: slot 2 must read zero afterwards.
+            commit(A, 2, &[(3, 30)], Account::mark_created),
+            commit(B, 6, &[(2, 12)], touched_only),
+            commit(A, 3, &[(1, 40)], touched_only),
+            // B is destroyed.
+            commit(B, 0, &[], Account::mark_selfdestruct),
+        ];
+        for split in 0..=commits.len() {
+            let mut in_order = PostStateBuilder::default();
+            for c in &commits {
+                in_order.apply(c);
+            }
+            let (before, after) = commits.split_at(split);
+            let mut absorbed = PostStateBuilder::default();
+            for c in before {
+                absorbed.apply(c);
+            }
+            let mut later = PostStateBuilder::default();
+            for c in after {
+                later.apply(c);
+            }
+            absorbed.absorb(&mut later);
+            assert!(
+                later.touched.is_empty(),
+                "absorb leaves the later commits empty"
+            );
+            for address in [A, B] {
+                assert_eq!(
+                    state(&absorbed, address),
+                    state(&in_order, address),
+                    "split at {split}, {address}"
+                );
+            }
+        }
+    }
 }

@@ -10,6 +10,8 @@
 //!   and credits commute). A stale or failed run is executed again on the committed state by
 //!   the committer itself, which then needs no validation; so is the next transaction if no
 //!   thread has started it.
+//!   Commits that no transaction is predicted to read wait in the committer's own layer and
+//!   reach the shared state every few commits: each write to it costs every reader a miss.
 //! - Otherwise a thread runs speculatively the lowest transaction whose predecessors in the
 //!   predicted conflict graph are all committed, against the committed state as it is while it
 //!   runs (read under a lock, without an inspector: [`observe`]). When none is, and the
@@ -17,6 +19,9 @@
 //!   count too: their successors read the changes of those runs over the committed state, so
 //!   a chain behind a long transaction need not wait for it (the validator checks what they
 //!   read like anything else).
+//! - A transaction with no predecessor at all reads the pre-block state instead, without the
+//!   lock: by prediction it reads nothing an earlier one writes, and a misprediction is a
+//!   stale read like any other.
 //!
 //! A wrong prediction costs a re-execution only when a transaction really read something an
 //! earlier one changed after it read it; a prediction that is too wide only costs parallelism.

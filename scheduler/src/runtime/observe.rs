@@ -15,8 +15,8 @@
 //! The transaction's sender, EIP-7702 authorities and accounts the transaction creates or
 //! destroys are compared whole by the validator.
 
-use super::state::{CommittedState, Layer, Layered, account_info};
-use crate::exec::{BlockContext, DbError};
+use super::state::{Base, CommittedState, Layer, Layered, account_info};
+use crate::exec::{AccountState, BlockContext, DbError};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
 use alloy_primitives::{Address, B256, U256, map::B256Map};
@@ -57,13 +57,26 @@ pub(super) trait Observe {
     fn observed(&mut self) -> &mut Observed;
 }
 
+/// What one execution reads.
+#[derive(Debug)]
+pub(super) enum Reads {
+    /// The pre-block state only, without taking the lock: for a transaction predicted to
+    /// depend on no earlier one, the committed state holds nothing it reads but what the
+    /// prediction missed, and the validator catches that.
+    PreBlock,
+    /// The committed state under the changes of runs not committed yet that the transaction
+    /// is expected to depend on, latest last.
+    Committed(Vec<Arc<Layer>>),
+}
+
 /// One worker's database: the committed state, read under its lock, so a transaction sees
-/// whatever is committed when it reads (the validator checks every value it saw), seen
-/// through the changes of runs not committed yet that the transaction is expected to depend on
-/// ([`Self::set_layers`]).
+/// whatever is committed when it reads (the validator checks every value it saw), or only the
+/// pre-block state ([`Reads`]).
 #[derive(Debug)]
 pub(super) struct LiveDb<'s, 'a> {
     state: &'s ShardedLock<CommittedState<'a>>,
+    base: Base<'a>,
+    pre_block: bool,
     layers: Vec<Arc<Layer>>,
     observed: Observed,
     /// This worker's own copies of the code it ran ([`own_copy`]), by hash.
@@ -73,25 +86,36 @@ pub(super) struct LiveDb<'s, 'a> {
 impl<'s, 'a> LiveDb<'s, 'a> {
     /// A reader of `state`.
     pub(super) fn new(state: &'s ShardedLock<CommittedState<'a>>) -> Self {
+        let base = state.read().unwrap_or_else(PoisonError::into_inner).base();
         Self {
             state,
+            base,
+            pre_block: false,
             layers: Vec::new(),
             observed: Observed::default(),
             codes: B256Map::default(),
         }
     }
 
-    /// The uncommitted changes the next execution reads first, latest last (none: the
-    /// committed state only).
-    pub(super) fn set_layers(&mut self, layers: Vec<Arc<Layer>>) {
-        self.layers = layers;
+    /// What the next execution reads.
+    pub(super) fn set_reads(&mut self, reads: Reads) {
+        (self.pre_block, self.layers) = match reads {
+            Reads::PreBlock => (true, Vec::new()),
+            Reads::Committed(layers) => (false, layers),
+        };
     }
 
     fn read<T>(
         &self,
         f: impl FnOnce(&Layered<'_, '_, 'a>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let committed = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        let committed = loop {
+            match self.state.try_read() {
+                Ok(guard) => break guard,
+                Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => std::hint::spin_loop(),
+            }
+        };
         f(&Layered {
             layers: &self.layers,
             committed: &committed,
@@ -109,7 +133,11 @@ impl Database for LiveDb<'_, '_> {
     type Error = DbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        let account = self.read(|s| Ok(s.account(&address)))?;
+        let account = if self.pre_block {
+            self.base.get().account(&address).map(AccountState::from)
+        } else {
+            self.read(|s| Ok(s.account(&address)))?
+        };
         account_info(account, |hash| self.code_by_hash(hash))
     }
 
@@ -124,6 +152,9 @@ impl Database for LiveDb<'_, '_> {
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        if self.pre_block {
+            return Ok(self.base.get().slot(&address, &index));
+        }
         self.read(|s| s.storage_ref(address, index))
     }
 

@@ -1,9 +1,9 @@
 //! The loop every thread of the pool runs (see [`super`]): commit what can be committed, else
 //! run the lowest ready transaction speculatively, else wait a moment.
 
-use super::observe::{LiveDb, Observe, Observed, observing_evm};
+use super::observe::{LiveDb, Observe, Observed, Reads, observing_evm};
 use super::signal::Signal;
-use super::state::{CommittedState, Exclusive, Layer};
+use super::state::{CommittedState, Exclusive, Layer, Layered, Now};
 use super::validate::stale_locations;
 use super::{ParallelOutcome, Reexecution};
 use crate::exec::{BlockContext, BlockOutcome, ExecError, TxReceipt};
@@ -191,7 +191,7 @@ impl Sched {
     /// speculative runs not committed yet become ready: reading uncommitted changes costs
     /// validation and may cost a re-execution, which only pays when the worker would
     /// otherwise wait (behind a long transaction the committer waits for).
-    fn take_ready(&mut self) -> Option<(usize, Vec<Arc<Layer>>)> {
+    fn take_ready(&mut self) -> Option<(usize, Reads)> {
         loop {
             while let Some(Reverse(j)) = self.ready.pop() {
                 if self.status[j] == Status::Ready {
@@ -213,11 +213,17 @@ impl Sched {
         }
     }
 
-    /// `j` runs speculatively, over the changes of its uncommitted ancestors' runs.
-    fn start(&mut self, j: usize) -> (usize, Vec<Arc<Layer>>) {
+    /// `j` runs speculatively, over the changes of its uncommitted ancestors' runs, or on the
+    /// pre-block state when it has no ancestors.
+    fn start(&mut self, j: usize) -> (usize, Reads) {
         self.status[j] = Status::Running;
         self.speculated += 1;
-        (j, self.ancestor_layers(j))
+        let reads = if self.predecessors[j].is_empty() {
+            Reads::PreBlock
+        } else {
+            Reads::Committed(self.ancestor_layers(j))
+        };
+        (j, reads)
     }
 
     /// The lowest waiting transaction held back only by running ones whose conflict with it
@@ -307,6 +313,11 @@ enum Claim {
 struct Committer {
     /// The next transaction to commit.
     next: usize,
+    /// Commits not yet applied to the shared state ([`Run::publish`]): what the committer
+    /// validates against is the shared state under these.
+    pending: Arc<Layer>,
+    /// Transactions in `pending`.
+    unpublished: usize,
     cumulative: u64,
     receipts: Vec<TxReceipt>,
     reexecuted: Vec<Reexecution>,
@@ -316,6 +327,8 @@ struct Committer {
 struct Run<'c, 'a> {
     ctx: &'c BlockContext,
     spurious: bool,
+    /// Whether a transaction has successors in the graph: they must read its commit.
+    feeds: Vec<bool>,
     state: ShardedLock<CommittedState<'a>>,
     sched: Mutex<Sched>,
     committer: Mutex<Committer>,
@@ -327,16 +340,26 @@ struct Run<'c, 'a> {
 /// transaction is usually microseconds away, and waking a parked thread costs tens of them.
 const SPIN: Duration = Duration::from_micros(50);
 
+/// Most commits the shared state may lag behind. Every publication takes the write lock, which
+/// makes each worker's next read of the shared state miss its cache; transactions that no
+/// other depends on (by prediction) can wait a few commits, since a speculative run reading
+/// an older value is caught by validation like any other stale read.
+const PUBLISH_EVERY: usize = 16;
+
 impl<'c, 'a> Run<'c, 'a> {
     fn new(ctx: &'c BlockContext, state: CommittedState<'a>, graph: &ConflictGraph) -> Self {
         let n = ctx.len();
+        let sched = Sched::new(graph, n);
         Self {
             ctx,
             spurious: ctx.spec().is_enabled_in(SpecId::SPURIOUS_DRAGON),
+            feeds: sched.successors.iter().map(|s| !s.is_empty()).collect(),
             state: ShardedLock::new(state),
-            sched: Mutex::new(Sched::new(graph, n)),
+            sched: Mutex::new(sched),
             committer: Mutex::new(Committer {
                 next: 0,
+                pending: Arc::default(),
+                unpublished: 0,
                 cumulative: 0,
                 receipts: Vec::with_capacity(n),
                 reexecuted: Vec::new(),
@@ -362,6 +385,9 @@ impl<'c, 'a> Run<'c, 'a> {
     fn work(&self) {
         let mut evm = observing_evm(self.ctx, LiveDb::new(&self.state));
         let mut idle_since: Option<Instant> = None;
+        // The next transaction to run, taken when the last run was handed in (one lock for
+        // both); it is this worker's until it runs: the committer waits for it.
+        let mut task = None;
         while !self.finished.load(Ordering::Acquire) {
             let seen = self.signal.seen();
             let mut progressed = false;
@@ -373,16 +399,19 @@ impl<'c, 'a> Run<'c, 'a> {
                     return;
                 }
             }
-            let task = self.sched().take_ready();
-            if let Some((j, layers)) = task {
-                let run = self.speculate(j, layers, &mut evm);
+            if task.is_none() {
+                task = self.sched().take_ready();
+            }
+            if let Some((j, reads)) = task.take() {
+                let run = self.speculate(j, reads, &mut evm);
                 let layer = match &run.result {
-                    Ok(outcome) if self.sched().has_successors(j) => {
-                        Some(Layer::of(&outcome.state))
-                    }
+                    Ok(outcome) if self.feeds[j] => Some(Layer::of(&outcome.state)),
                     _ => None,
                 };
-                self.sched().done(j, run, layer);
+                let mut sched = self.sched();
+                sched.done(j, run, layer);
+                task = sched.take_ready();
+                drop(sched);
                 self.signal.notify();
                 progressed = true;
             }
@@ -396,16 +425,11 @@ impl<'c, 'a> Run<'c, 'a> {
         }
     }
 
-    fn speculate(
-        &self,
-        j: usize,
-        layers: Vec<Arc<Layer>>,
-        evm: &mut WorkerEvm<'_, 'a>,
-    ) -> Speculative {
+    fn speculate(&self, j: usize, reads: Reads, evm: &mut WorkerEvm<'_, 'a>) -> Speculative {
         evm.db_mut().observed().clear();
-        evm.db_mut().set_layers(layers);
+        evm.db_mut().set_reads(reads);
         let result = self.ctx.transact_in(j, evm);
-        evm.db_mut().set_layers(Vec::new());
+        evm.db_mut().set_reads(Reads::Committed(Vec::new()));
         let observed = std::mem::take(evm.db_mut().observed());
         Speculative { result, observed }
     }
@@ -431,7 +455,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 .check_block_gas(k, committer.cumulative)
                 .and_then(|()| match std::mem::replace(&mut claim, Claim::Busy) {
                     Claim::Validate(run) => self.validate_and_commit(k, run, committer, evm),
-                    Claim::Run | Claim::Busy => self.run_and_commit(k, evm),
+                    Claim::Run | Claim::Busy => self.run_and_commit(k, committer, evm),
                 });
             match committed {
                 Ok(result) => {
@@ -439,6 +463,9 @@ impl<'c, 'a> Run<'c, 'a> {
                     let receipt = self.ctx.receipt(k, &result, committer.cumulative);
                     committer.receipts.push(receipt);
                     committer.next = k + 1;
+                    if self.feeds[k] || committer.unpublished >= PUBLISH_EVERY || k + 1 == n {
+                        self.publish(committer);
+                    }
                     // One lock: release what waited for this commit and look at the next.
                     let mut sched = self.sched();
                     sched.committed(k);
@@ -459,13 +486,24 @@ impl<'c, 'a> Run<'c, 'a> {
         progressed
     }
 
+    /// Applies the pending commits to the shared state.
+    fn publish(&self, committer: &mut Committer) {
+        if committer.unpublished > 0 {
+            self.write_state()
+                .absorb(Arc::make_mut(&mut committer.pending));
+            committer.unpublished = 0;
+        }
+    }
+
     /// Runs transaction `k` on the committed state, which is the state before it (the caller
     /// is the committer), and commits it.
     fn run_and_commit(
         &self,
         k: usize,
+        committer: &mut Committer,
         evm: &mut WorkerEvm<'_, 'a>,
     ) -> Result<ExecutionResult, ExecError> {
+        self.publish(committer);
         let ResultAndState { result, state } = self.ctx.transact_in(k, evm)?;
         self.write_state().commit_exact(&state);
         Ok(result)
@@ -492,27 +530,32 @@ impl<'c, 'a> Run<'c, 'a> {
                     conflicts: Vec::new(),
                     failed: Some(err.to_string()),
                 });
-                return self.run_and_commit(k, evm);
+                return self.run_and_commit(k, committer, evm);
             }
         };
         let tx = self.ctx.tx(k)?;
         // Validation and rebasing only read: other workers keep reading meanwhile, and only
         // applying the changes excludes them. Only the committer writes, so the state it
         // validated is still the state it writes over.
-        let committed = self.read_state();
+        let shared = self.read_state();
+        let committed = Layered {
+            layers: std::slice::from_ref(&committer.pending),
+            committed: &shared,
+        };
         let conflicts = stale_locations(&committed, &mut state, &mut observed, tx, self.spurious);
         if !conflicts.is_empty() {
-            drop(committed);
+            drop(shared);
             committer.reexecuted.push(Reexecution {
                 tx: k,
                 conflicts,
                 failed: None,
             });
-            return self.run_and_commit(k, evm);
+            return self.run_and_commit(k, committer, evm);
         }
         committed.rebase(&mut state);
-        drop(committed);
-        self.write_state().commit_exact(&state);
+        drop(shared);
+        Arc::make_mut(&mut committer.pending).apply(&state);
+        committer.unpublished += 1;
         Ok(result)
     }
 }

@@ -1,40 +1,61 @@
 //! The runtime's canonical state: the pre-state plus everything committed so far, readable by
 //! many workers at once and written only by the committer.
 
-use crate::exec::{
-    AccountState, DbError, PostState, PostStateBuilder, PreRef, PreStateDb, Touched,
-};
+use crate::exec::{AccountState, DbError, PostState, PostStateBuilder, PreStateDb, Touched};
 use alloy_primitives::{Address, B256, U256, map::AddressMap, map::B256Map};
 use lanes_analyzer::BlockInput;
 use revm::bytecode::Bytecode;
 use revm::primitives::KECCAK_EMPTY;
 use revm::state::{Account, AccountInfo, EvmState};
 use revm::{Database, DatabaseCommit, DatabaseRef};
+use std::sync::Arc;
 
 /// Pre-state plus committed changes. `&CommittedState` is a `DatabaseRef` that rayon workers
 /// share during a batch; commits happen between executions, in block order.
 #[derive(Debug)]
 pub struct CommittedState<'a> {
-    base: PreRef<'a>,
+    base: Base<'a>,
     committed: Layer,
+}
+
+/// The pre-state under a [`CommittedState`]. It never changes, so workers hold their own
+/// handle and read it without the lock.
+#[derive(Clone, Debug)]
+pub(super) enum Base<'a> {
+    Owned(Arc<PreStateDb<'a>>),
+    Shared(&'a PreStateDb<'a>),
+}
+
+impl<'a> Base<'a> {
+    pub(super) fn get(&self) -> &PreStateDb<'a> {
+        match self {
+            Self::Owned(db) => db,
+            Self::Shared(db) => db,
+        }
+    }
 }
 
 impl<'a> CommittedState<'a> {
     /// The block's pre-state, nothing committed (code hashed on the current rayon pool).
     pub fn new(input: &'a BlockInput) -> Self {
-        Self::with(PreRef::Owned(PreStateDb::new_parallel(input)))
+        Self::with(Base::Owned(Arc::new(PreStateDb::new_parallel(input))))
     }
 
     /// An already prepared pre-state, nothing committed.
     pub fn over(pre: &'a PreStateDb<'a>) -> Self {
-        Self::with(PreRef::Shared(pre))
+        Self::with(Base::Shared(pre))
     }
 
-    fn with(base: PreRef<'a>) -> Self {
+    fn with(base: Base<'a>) -> Self {
         Self {
             base,
             committed: Layer::default(),
         }
+    }
+
+    /// The pre-state under the commits.
+    pub(super) fn base(&self) -> Base<'a> {
+        self.base.clone()
     }
 
     /// Every account the commits changed, compared with the pre-state.
@@ -48,39 +69,9 @@ impl<'a> CommittedState<'a> {
         self.committed.apply(state);
     }
 
-    /// Turns the state of a transaction executed against an older snapshot, whose reads nobody
-    /// has written since (validated), into changes for [`Self::commit_exact`]: balance changes
-    /// become deltas on the current balances (so fee payments and other credits commute with
-    /// earlier credits), and fields it did not change keep their current values.
-    pub fn rebase(&self, state: &mut EvmState) {
-        for (address, account) in state {
-            // Created and destroyed accounts are written whole (both read the account).
-            if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
-                continue;
-            }
-            let current = self.current(address);
-            let original = account.original_info_mut();
-            let (balance, nonce, code_hash) =
-                (original.balance, original.nonce, original.code_hash);
-            let info = &mut account.info;
-            info.balance = current
-                .balance
-                .wrapping_add(info.balance)
-                .wrapping_sub(balance);
-            if info.nonce == nonce {
-                info.nonce = current.nonce;
-            }
-            if info.code_hash == code_hash {
-                // Unchanged code: only the hash is committed; the code is already known.
-                info.code_hash = current.code_hash;
-                info.code = None;
-            }
-        }
-    }
-
-    /// An account's balance, nonce and code hash now (zero and no code when it does not exist).
-    fn current(&self, address: &Address) -> AccountState {
-        self.account_now(address).unwrap_or(AccountState::EMPTY)
+    /// Applies changes committed elsewhere first (see [`Now`]), leaving `pending` empty.
+    pub(super) fn absorb(&mut self, pending: &mut Layer) {
+        self.committed.absorb(pending);
     }
 
     /// An account's balance, nonce and code hash now, `None` when it does not exist.
@@ -94,7 +85,7 @@ impl<'a> CommittedState<'a> {
     fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
         match self.committed.code(&hash) {
             Some(code) => Ok(code.clone()),
-            None => self.base.code_by_hash_ref(hash),
+            None => self.base.get().code_by_hash_ref(hash),
         }
     }
 }
@@ -104,7 +95,7 @@ impl<'a> CommittedState<'a> {
 /// a speculative run not committed yet leaves one for later runs to read before the committed
 /// state (its values are only a guess until then: the validator compares whatever a run read
 /// with the committed state).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Layer {
     changes: PostStateBuilder,
     codes: B256Map<Bytecode>,
@@ -119,7 +110,7 @@ impl Layer {
     }
 
     /// Adds one execution's changes.
-    fn apply(&mut self, state: &EvmState) {
+    pub(super) fn apply(&mut self, state: &EvmState) {
         self.changes.apply(state);
         for account in state.values().filter(|a| a.is_touched()) {
             let info = &account.info;
@@ -130,6 +121,14 @@ impl Layer {
                     .entry(info.code_hash)
                     .or_insert_with(|| code.clone());
             }
+        }
+    }
+
+    /// Adds `later`'s changes, as if its commits had followed these, leaving it empty.
+    fn absorb(&mut self, later: &mut Layer) {
+        self.changes.absorb(&mut later.changes);
+        for (hash, code) in later.codes.drain() {
+            self.codes.entry(hash).or_insert(code);
         }
     }
 
@@ -167,6 +166,65 @@ pub(super) fn account_info(
         account.code_hash,
         code,
     )))
+}
+
+/// The state a commit validates against and rebases onto: the committed prefix.
+pub(super) trait Now {
+    /// An account's balance, nonce and code hash now, `None` when it does not exist.
+    fn account_now(&self, address: &Address) -> Option<AccountState>;
+
+    /// A slot's value now, `None` when it cannot be read.
+    fn slot_now(&self, address: Address, slot: U256) -> Option<U256>;
+
+    /// Turns the state of a transaction executed against an older snapshot, whose reads
+    /// nobody has written since (validated), into changes to commit over this state: balance
+    /// changes become deltas on the current balances (so fee payments and other credits
+    /// commute with earlier credits), and fields it did not change keep their current values.
+    fn rebase(&self, state: &mut EvmState) {
+        for (address, account) in state {
+            // Created and destroyed accounts are written whole (both read the account).
+            if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
+                continue;
+            }
+            let current = self.account_now(address).unwrap_or(AccountState::EMPTY);
+            let original = account.original_info_mut();
+            let (balance, nonce, code_hash) =
+                (original.balance, original.nonce, original.code_hash);
+            let info = &mut account.info;
+            info.balance = current
+                .balance
+                .wrapping_add(info.balance)
+                .wrapping_sub(balance);
+            if info.nonce == nonce {
+                info.nonce = current.nonce;
+            }
+            if info.code_hash == code_hash {
+                // Unchanged code: only the hash is committed; the code is already known.
+                info.code_hash = current.code_hash;
+                info.code = None;
+            }
+        }
+    }
+}
+
+impl Now for CommittedState<'_> {
+    fn account_now(&self, address: &Address) -> Option<AccountState> {
+        CommittedState::account_now(self, address)
+    }
+
+    fn slot_now(&self, address: Address, slot: U256) -> Option<U256> {
+        self.storage_ref(address, slot).ok()
+    }
+}
+
+impl Now for Layered<'_, '_, '_> {
+    fn account_now(&self, address: &Address) -> Option<AccountState> {
+        self.account(address)
+    }
+
+    fn slot_now(&self, address: Address, slot: U256) -> Option<U256> {
+        self.storage_ref(address, slot).ok()
+    }
 }
 
 /// Reads through `layers` (latest last) to `committed`.
@@ -227,7 +285,7 @@ impl DatabaseRef for CommittedState<'_> {
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
         match self.committed.touched(&address) {
             Some(touched) => account_info(touched.account, |hash| self.code_of(hash)),
-            None => self.base.basic_ref(address),
+            None => self.base.get().basic_ref(address),
         }
     }
 
@@ -238,12 +296,12 @@ impl DatabaseRef for CommittedState<'_> {
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
         match self.committed.storage(&address, &index) {
             Some(value) => Ok(value),
-            None => self.base.storage_ref(address, index),
+            None => self.base.get().storage_ref(address, index),
         }
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
-        self.base.block_hash_ref(number)
+        self.base.get().block_hash_ref(number)
     }
 }
 

@@ -7,18 +7,17 @@
 //! differ, since its change is committed as a delta.
 
 use super::observe::Observed;
-use super::state::CommittedState;
+use super::state::Now;
 use crate::exec::{AccountState, PreparedTx};
 use alloy_primitives::Address;
 use lanes_analyzer::Location;
-use revm::DatabaseRef;
 use revm::state::{Account, EvmState};
 
 /// The locations whose value `state` (one execution of `tx`) read differs from the committed
 /// one, sorted; empty when the execution can be committed. `spurious` says whether EIP-161
 /// (Spurious Dragon) applies: before it, an account is alive when it exists, even empty.
 pub(super) fn stale_locations(
-    committed: &CommittedState<'_>,
+    committed: &impl Now,
     state: &mut EvmState,
     observed: &mut Observed,
     tx: &PreparedTx,
@@ -62,7 +61,7 @@ pub(super) fn stale_locations(
             stale.push(Location::code(*address));
         }
         for (slot, value) in &account.storage {
-            let now = committed.storage_ref(*address, *slot).ok();
+            let now = committed.slot_now(*address, *slot);
             if now.is_none_or(|now| now != value.original_value) {
                 stale.push(Location::storage(*address, *slot));
             }

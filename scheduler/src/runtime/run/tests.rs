@@ -29,7 +29,7 @@ fn a_stale_read_is_named() {
     let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
     let run = Run::new(&ctx, CommittedState::new(&input), &graph);
     let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
-    let first = run.speculate(0, Vec::new(), &mut evm);
+    let first = run.speculate(0, Reads::Committed(Vec::new()), &mut evm);
     let sender = ctx.tx(0).unwrap().env.caller;
     let ResultAndState { mut state, .. } = first.result.unwrap();
     // Nothing committed: tx 0's own run is current.
@@ -37,7 +37,7 @@ fn a_stale_read_is_named() {
     let committed = run.read_state();
     assert!(
         stale_locations(
-            &committed,
+            &*committed,
             &mut state,
             &mut observed,
             ctx.tx(0).unwrap(),
@@ -49,7 +49,7 @@ fn a_stale_read_is_named() {
     run.write_state().commit_exact(&state);
     let committed = run.read_state();
     let stale = stale_locations(
-        &committed,
+        &*committed,
         &mut state,
         &mut observed,
         ctx.tx(0).unwrap(),
@@ -137,7 +137,7 @@ fn second_run_early(input: &BlockInput) -> (Option<String>, Vec<Reexecution>) {
     let run = Run::new(&ctx, CommittedState::new(input), &graph);
     let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
     run.sched().status[1] = Status::Running;
-    let early = run.speculate(1, Vec::new(), &mut evm);
+    let early = run.speculate(1, Reads::Committed(Vec::new()), &mut evm);
     let failed = early.result.as_ref().err().map(ToString::to_string);
     run.sched().done(1, early, None);
     let mut committer = run.committer.lock().unwrap();
@@ -238,9 +238,9 @@ fn a_run_over_an_uncommitted_run_before_it_commits_without_running_again() {
     let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
     run.sched().status[0] = Status::Running;
     run.sched().status[1] = Status::Running;
-    let first = run.speculate(0, Vec::new(), &mut evm);
+    let first = run.speculate(0, Reads::Committed(Vec::new()), &mut evm);
     let layer = Arc::new(Layer::of(&first.result.as_ref().unwrap().state));
-    let second = run.speculate(1, vec![layer], &mut evm);
+    let second = run.speculate(1, Reads::Committed(vec![layer]), &mut evm);
     assert!(second.result.is_ok(), "{:?}", second.result.as_ref().err());
     run.sched().done(0, first, None);
     run.sched().done(1, second, None);
