@@ -69,7 +69,8 @@ impl<'a> CommittedState<'a> {
         self.committed.apply(state);
     }
 
-    /// Applies changes committed elsewhere first (see [`Now`]), leaving `pending` empty.
+    /// Applies the commits the committer kept aside since the last call (they follow those
+    /// already here), leaving `pending` empty.
     pub(super) fn absorb(&mut self, pending: &mut Layer) {
         self.committed.absorb(pending);
     }
