@@ -21,6 +21,40 @@ fn a_run_that_read_a_nonce_taken_since_runs_again() {
 }
 
 #[test]
+fn a_pre_block_run_does_not_see_commits_and_runs_again() {
+    // Tx 0 is committed first; tx 1 (same sender) then runs on the pre-block state, as a
+    // transaction predicted to depend on nothing does: it still sees nonce 0 and fails, and
+    // the committer runs it again on the committed state.
+    let input = simple_block();
+    let ctx = BlockContext::new(&input).unwrap();
+    let graph = ConflictGraph::build(&vec![AccessPrediction::default(); ctx.len()]);
+    let run = Run::new(&ctx, CommittedState::new(&input), &graph);
+    let mut evm = observing_evm(&ctx, LiveDb::new(&run.state));
+    let mut committer = run.committer.lock().unwrap();
+    run.sched().status[1] = Status::Running;
+    assert!(run.commit_available(&mut committer, &mut evm));
+    assert_eq!(committer.next, 1, "tx 0 committed, tx 1 still running");
+    let early = run.speculate(1, Reads::PreBlock, &mut evm);
+    assert!(
+        early.result.is_err(),
+        "the pre-block nonce is 0; tx 1 has nonce 1"
+    );
+    run.sched().done(1, early, None);
+    assert!(run.commit_available(&mut committer, &mut evm));
+    assert_eq!(committer.next, 2);
+    let reexecuted: Vec<usize> = committer.reexecuted.iter().map(|r| r.tx).collect();
+    assert_eq!(reexecuted, vec![1]);
+    let want = execute_context(&input, &ctx).unwrap();
+    assert_eq!(committer.receipts, want.receipts);
+    drop(committer);
+    drop(evm);
+    assert_eq!(
+        run.state.into_inner().unwrap().post_state(),
+        want.post_state
+    );
+}
+
+#[test]
 fn a_stale_read_is_named() {
     // Tx 0's run validates against the state it ran on, and no longer once it is
     // committed: the sender's nonce and balance it read have moved on.
