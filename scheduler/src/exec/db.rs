@@ -13,6 +13,7 @@ use revm::primitives::KECCAK_EMPTY;
 use revm::state::{Account, AccountInfo};
 use revm::{Database, DatabaseCommit, DatabaseRef};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Why the pre-state could not answer a lookup.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -166,11 +167,13 @@ impl DatabaseRef for PreStateDb<'_> {
     }
 }
 
-/// A pre-state database, owned or shared (prepared once, executed over many times).
-#[derive(Debug)]
+/// A pre-state database, owned or shared (prepared once, executed over many times). It never
+/// changes, so a clone is another handle on the same database (the parallel runtime's workers
+/// each hold one and read it without a lock).
+#[derive(Clone, Debug)]
 pub enum PreRef<'a> {
-    /// Owned by one execution.
-    Owned(PreStateDb<'a>),
+    /// Owned by one execution (and the handles cloned from it).
+    Owned(Arc<PreStateDb<'a>>),
     /// Shared with others.
     Shared(&'a PreStateDb<'a>),
 }
@@ -216,7 +219,7 @@ pub struct InMemoryDb<'a> {
 impl<'a> InMemoryDb<'a> {
     /// A fresh state equal to the block's pre-state.
     pub fn new(input: &'a BlockInput) -> Self {
-        Self::with(PreRef::Owned(PreStateDb::new(input)))
+        Self::with(PreRef::Owned(Arc::new(PreStateDb::new(input))))
     }
 
     /// A fresh state over an already prepared pre-state.

@@ -15,8 +15,8 @@
 //! The transaction's sender, EIP-7702 authorities and accounts the transaction creates or
 //! destroys are compared whole by the validator.
 
-use super::state::{Base, CommittedState, Layer, Layered, account_info};
-use crate::exec::{AccountState, BlockContext, DbError};
+use super::state::{CommittedState, Layer, Layered, account_info};
+use crate::exec::{AccountState, BlockContext, DbError, PreRef};
 use alloy_evm::eth::{EthEvm, EthEvmBuilder, EthEvmContext};
 use alloy_evm::precompiles::PrecompilesMap;
 use alloy_primitives::{Address, B256, U256, map::B256Map};
@@ -75,7 +75,7 @@ pub(super) enum Reads {
 #[derive(Debug)]
 pub(super) struct LiveDb<'s, 'a> {
     state: &'s ShardedLock<CommittedState<'a>>,
-    base: Base<'a>,
+    base: PreRef<'a>,
     pre_block: bool,
     layers: Vec<Arc<Layer>>,
     observed: Observed,

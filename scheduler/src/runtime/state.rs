@@ -1,7 +1,9 @@
 //! The runtime's canonical state: the pre-state plus everything committed so far, readable by
 //! many workers at once and written only by the committer.
 
-use crate::exec::{AccountState, DbError, PostState, PostStateBuilder, PreStateDb, Touched};
+use crate::exec::{
+    AccountState, DbError, PostState, PostStateBuilder, PreRef, PreStateDb, Touched,
+};
 use alloy_primitives::{Address, B256, U256, map::AddressMap, map::B256Map};
 use lanes_analyzer::BlockInput;
 use revm::bytecode::Bytecode;
@@ -14,39 +16,22 @@ use std::sync::Arc;
 /// share during a batch; commits happen between executions, in block order.
 #[derive(Debug)]
 pub struct CommittedState<'a> {
-    base: Base<'a>,
+    base: PreRef<'a>,
     committed: Layer,
-}
-
-/// The pre-state under a [`CommittedState`]. It never changes, so workers hold their own
-/// handle and read it without the lock.
-#[derive(Clone, Debug)]
-pub(super) enum Base<'a> {
-    Owned(Arc<PreStateDb<'a>>),
-    Shared(&'a PreStateDb<'a>),
-}
-
-impl<'a> Base<'a> {
-    pub(super) fn get(&self) -> &PreStateDb<'a> {
-        match self {
-            Self::Owned(db) => db,
-            Self::Shared(db) => db,
-        }
-    }
 }
 
 impl<'a> CommittedState<'a> {
     /// The block's pre-state, nothing committed (code hashed on the current rayon pool).
     pub fn new(input: &'a BlockInput) -> Self {
-        Self::with(Base::Owned(Arc::new(PreStateDb::new_parallel(input))))
+        Self::with(PreRef::Owned(Arc::new(PreStateDb::new_parallel(input))))
     }
 
     /// An already prepared pre-state, nothing committed.
     pub fn over(pre: &'a PreStateDb<'a>) -> Self {
-        Self::with(Base::Shared(pre))
+        Self::with(PreRef::Shared(pre))
     }
 
-    fn with(base: Base<'a>) -> Self {
+    fn with(base: PreRef<'a>) -> Self {
         Self {
             base,
             committed: Layer::default(),
@@ -54,7 +39,7 @@ impl<'a> CommittedState<'a> {
     }
 
     /// The pre-state under the commits.
-    pub(super) fn base(&self) -> Base<'a> {
+    pub(super) fn base(&self) -> PreRef<'a> {
         self.base.clone()
     }
 
@@ -86,7 +71,7 @@ impl<'a> CommittedState<'a> {
     fn code_of(&self, hash: B256) -> Result<Bytecode, DbError> {
         match self.committed.code(&hash) {
             Some(code) => Ok(code.clone()),
-            None => self.base.get().code_by_hash_ref(hash),
+            None => self.base.code_by_hash_ref(hash),
         }
     }
 }
@@ -230,7 +215,7 @@ impl Now for Layered<'_, '_, '_> {
 
 /// Reads through `layers` (latest last) to `committed`.
 pub(super) struct Layered<'l, 's, 'a> {
-    pub(super) layers: &'l [std::sync::Arc<Layer>],
+    pub(super) layers: &'l [Arc<Layer>],
     pub(super) committed: &'s CommittedState<'a>,
 }
 
@@ -286,7 +271,7 @@ impl DatabaseRef for CommittedState<'_> {
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, DbError> {
         match self.committed.touched(&address) {
             Some(touched) => account_info(touched.account, |hash| self.code_of(hash)),
-            None => self.base.get().basic_ref(address),
+            None => self.base.basic_ref(address),
         }
     }
 
@@ -297,12 +282,12 @@ impl DatabaseRef for CommittedState<'_> {
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, DbError> {
         match self.committed.storage(&address, &index) {
             Some(value) => Ok(value),
-            None => self.base.get().storage_ref(address, index),
+            None => self.base.storage_ref(address, index),
         }
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, DbError> {
-        self.base.get().block_hash_ref(number)
+        self.base.block_hash_ref(number)
     }
 }
 
