@@ -44,14 +44,9 @@ fn a_pre_block_run_does_not_see_commits_and_runs_again() {
     assert_eq!(committer.next, 2);
     let reexecuted: Vec<usize> = committer.reexecuted.iter().map(|r| r.tx).collect();
     assert_eq!(reexecuted, vec![1]);
-    let want = execute_context(&input, &ctx).unwrap();
-    assert_eq!(committer.receipts, want.receipts);
     drop(committer);
     drop(evm);
-    assert_eq!(
-        run.state.into_inner().unwrap().post_state(),
-        want.post_state
-    );
+    assert_sequential(&input, run);
 }
 
 #[test]
@@ -178,14 +173,22 @@ fn second_run_early(input: &BlockInput) -> (Option<String>, Vec<Reexecution>) {
     assert!(run.commit_available(&mut committer, &mut evm));
     assert!(committer.error.is_none(), "{:?}", committer.error);
     assert_eq!(committer.next, 2);
-    let want = execute_context(input, &ctx).unwrap();
-    assert_eq!(committer.receipts, want.receipts);
     let reexecuted = std::mem::take(&mut committer.reexecuted);
     drop(committer);
     drop(evm);
-    let state = run.state.into_inner().unwrap();
-    assert_eq!(state.post_state(), want.post_state);
+    assert_sequential(input, run);
     (failed, reexecuted)
+}
+
+/// The block ran to the end: its receipts and post-state are the sequential ones.
+fn assert_sequential(input: &BlockInput, run: Run<'_, '_>) {
+    let want = execute_context(input, run.ctx).unwrap();
+    let committer = run.committer.into_inner().unwrap();
+    assert_eq!(committer.receipts, want.receipts);
+    assert_eq!(
+        run.state.into_inner().unwrap().post_state(),
+        want.post_state
+    );
 }
 
 /// [`second_run_early`] where the early run itself succeeds.
@@ -286,14 +289,9 @@ fn a_run_over_an_uncommitted_run_before_it_commits_without_running_again() {
         "{:?}",
         committer.reexecuted
     );
-    let want = execute_context(&input, &ctx).unwrap();
-    assert_eq!(committer.receipts, want.receipts);
     drop(committer);
     drop(evm);
-    assert_eq!(
-        run.state.into_inner().unwrap().post_state(),
-        want.post_state
-    );
+    assert_sequential(&input, run);
 }
 
 /// Whether, with tx 0 running as the next to commit, an idle worker may start tx 1 under the
