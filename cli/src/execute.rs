@@ -8,7 +8,7 @@ use lanes_analyzer::{AccessPrediction, BlockInput, Limits, analyze_block};
 use lanes_scheduler::exec::{
     BlockContext, BlockOutcome, PreStateDb, check_header, execute_prepared,
 };
-use lanes_scheduler::graph::ConflictGraph;
+use lanes_scheduler::graph::{ConflictGraph, Relation};
 use lanes_scheduler::runtime::{
     ParallelOutcome, RuntimeOptions, execute_parallel_prepared, planned_speedup,
 };
@@ -171,7 +171,8 @@ pub(crate) fn measure(
     let start = Instant::now();
     let predictions: Vec<AccessPrediction> =
         pool.install(|| analyze_block(input, &Limits::default()));
-    let graph = ConflictGraph::build(&predictions);
+    // The runtime waits only where a transaction reads what an earlier one changes.
+    let graph = ConflictGraph::build_with(&predictions, Relation::ReadsFrom);
     let analysis_ms = ms(start);
     // Both modes execute over the same prepared pre-state (code hashed and analysed once,
     // like loading the files) and yield receipts and post-state: the timings are execution

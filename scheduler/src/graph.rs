@@ -1,5 +1,6 @@
 //! The conflict DAG of a block: one node per transaction, an edge `i -> j` (`i < j`) when `j`
-//! must run after `i`, labelled with the locations or scopes that cause it.
+//! must run after `i`, labelled with the locations or scopes that cause it. The runtime plans on
+//! a sparser graph of the same kind ([`Relation::ReadsFrom`]).
 //!
 //! The builder indexes locations (last writer, readers and incrementers since) instead of
 //! comparing all pairs, and keeps only the edges no other path implies: the graph is the
@@ -13,7 +14,10 @@ pub(crate) mod reference;
 #[cfg(test)]
 mod tests;
 
-use lanes_analyzer::{Access, AccessPrediction, AccessSet, Location, Scope, SlotOrigins, Widening};
+use lanes_analyzer::{
+    Access, AccessPrediction, AccessSet, Location, Scope, SlotOrigins, Widening,
+    location::conflicts,
+};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
@@ -146,6 +150,31 @@ pub struct Dependency {
     pub causes: BTreeSet<Cause>,
 }
 
+/// Which pairs of accesses to one location make an edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// Any two that do not commute (DESIGN.md): the block's dependencies, as reports and the
+    /// oracle count them.
+    Conflicts,
+    /// Only those where the later transaction reads what the earlier one changed: a write or an
+    /// increment, then a read or a write. A read before a write, and anything before an
+    /// increment (a credit applied as a delta), only order the commits, which a runtime that
+    /// commits in block order keeps anyway: what it must wait for before running a transaction.
+    ReadsFrom,
+}
+
+impl Relation {
+    /// Whether an `earlier` access and a `later` one of the same location make an edge.
+    pub const fn links(self, earlier: Access, later: Access) -> bool {
+        match self {
+            Self::Conflicts => conflicts(earlier, later),
+            Self::ReadsFrom => {
+                !matches!(earlier, Access::Read) && !matches!(later, Access::Increment)
+            }
+        }
+    }
+}
+
 /// A block's conflict DAG. Node `i` is transaction `i`; edges go from lower to higher indices.
 #[derive(Clone, Debug, Default)]
 pub struct ConflictGraph {
@@ -154,12 +183,17 @@ pub struct ConflictGraph {
 }
 
 impl ConflictGraph {
-    /// Builds the graph of `txs` in block order.
+    /// Builds the conflict graph of `txs` in block order ([`Relation::Conflicts`]).
     ///
     /// Complexity: about linear in the number of accesses for exact sets; a widened access
     /// also visits the locations touched below its scope since the scope was last written.
     pub fn build<A: Accesses>(txs: &[A]) -> Self {
-        let edges = index::build_edges(txs);
+        Self::build_with(txs, Relation::Conflicts)
+    }
+
+    /// Builds the graph of `txs` under `relation`.
+    pub fn build_with<A: Accesses>(txs: &[A], relation: Relation) -> Self {
+        let edges = index::build_edges(txs, relation);
         let mut graph = DiGraph::with_capacity(txs.len(), edges.len());
         for i in 0..txs.len() {
             graph.add_node(i);

@@ -11,7 +11,7 @@ use lanes_analyzer::{
     analyze_block,
 };
 use lanes_scheduler::exec::{BlockContext, BlockOutcome, check_header, execute_context};
-use lanes_scheduler::graph::ConflictGraph;
+use lanes_scheduler::graph::{ConflictGraph, Relation};
 use lanes_scheduler::runtime::{ParallelOutcome, execute_planned};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -39,13 +39,24 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .unwrap()
 }
 
+/// Runs the block on `threads` over the graph the runtime plans on (`lanes execute`'s).
 fn parallel(
     input: &BlockInput,
     ctx: &BlockContext,
     predictions: &[AccessPrediction],
     threads: usize,
 ) -> ParallelOutcome {
-    let graph = ConflictGraph::build(predictions);
+    parallel_over(input, ctx, predictions, threads, Relation::ReadsFrom)
+}
+
+fn parallel_over(
+    input: &BlockInput,
+    ctx: &BlockContext,
+    predictions: &[AccessPrediction],
+    threads: usize,
+    relation: Relation,
+) -> ParallelOutcome {
+    let graph = ConflictGraph::build_with(predictions, relation);
     pool(threads)
         .install(|| execute_planned(input, ctx, &graph))
         .unwrap_or_else(|e| panic!("{}: {e}", input.dir.display()))
@@ -235,6 +246,7 @@ proptest! {
     fn fault_injected_predictions_still_give_the_sequential_result(
         block in any::<usize>(),
         threads in 1usize..=4,
+        conflicts in any::<bool>(),
         faults in prop::collection::vec((any::<usize>(), fault()), 0..24),
     ) {
         let prepared = &BLOCKS[block % BLOCKS.len()];
@@ -245,7 +257,8 @@ proptest! {
                 apply(fault, &mut predictions[tx % n], &prepared.locations);
             }
         }
-        let got = parallel(&prepared.input, &prepared.ctx, &predictions, threads);
+        let relation = if conflicts { Relation::Conflicts } else { Relation::ReadsFrom };
+        let got = parallel_over(&prepared.input, &prepared.ctx, &predictions, threads, relation);
         prop_assert_eq!(&got.outcome, &prepared.sequential);
     }
 }

@@ -3,6 +3,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lanes_analyzer::{BlockInput, Limits, analyze_block};
 use lanes_scheduler::exec::BlockContext;
+use lanes_scheduler::graph::{ConflictGraph, Relation};
 use lanes_scheduler::runtime::{RuntimeOptions, execute_parallel};
 use lanes_scheduler::{Workload, WorkloadKind, execute_sequential, plan};
 use std::time::Duration;
@@ -50,9 +51,7 @@ pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
         b.iter(|| execute_sequential(input).expect("the block executes"));
     });
     let ctx = BlockContext::new(input).expect("the block executes");
-    let graph = plan(&predictions, &gas)
-        .expect("one cost per transaction")
-        .graph;
+    let graph = ConflictGraph::build_with(&predictions, Relation::ReadsFrom);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()

@@ -14,13 +14,15 @@
 //! it was last written (`dirty`). An access links to what it conflicts with in its own region,
 //! in the regions above it, and in the dirty regions below it; a write at a scope resets the
 //! dirty regions below it to "last written by this transaction", having linked everything it
-//! resets. Every entry of a region's readers/incrementers reaches its last writer, so a read
-//! links the writer only when no incrementer came since (and the other way round).
+//! resets. Under [`Relation::Conflicts`] every entry of a region's readers/incrementers reaches
+//! its last writer, so a read links the writer only when no incrementer came since (and the
+//! other way round); under [`Relation::ReadsFrom`] readers link nothing and incrementers do not
+//! reach the writer, so a read or a write links the writer and every incrementer since.
 
-use super::{Accesses, Cause, Dependency, Target};
+use super::{Accesses, Cause, Dependency, Relation, Target};
 use alloy_primitives::map::{HashMap, HashSet};
 use alloy_primitives::{Address, U256};
-use lanes_analyzer::{Access, Location, Scope, SlotOrigins, location::conflicts};
+use lanes_analyzer::{Access, Location, Scope, SlotOrigins};
 use std::collections::BTreeMap;
 
 type RegionId = usize;
@@ -69,19 +71,30 @@ struct Frontier {
 }
 
 impl Frontier {
-    /// The entries an access of kind `access` conflicts with, given that every reader and
-    /// incrementer already reaches the writer.
-    fn conflicting(&self, access: Access) -> impl Iterator<Item = (Entry, Access)> + '_ {
+    /// The entries an access of kind `access` links to under `relation` (see the module
+    /// documentation for why some are left out).
+    fn conflicting(
+        &self,
+        access: Access,
+        relation: Relation,
+    ) -> impl Iterator<Item = (Entry, Access)> + '_ {
         let readers = self.readers.iter().map(|e| (*e, Access::Read));
         let increments = self.increments.iter().map(|e| (*e, Access::Increment));
-        let (with_readers, with_increments) = match access {
-            Access::Write => (true, true),
-            Access::Read => (false, true),
-            Access::Increment => (true, false),
+        let (with_writer, with_readers, with_increments) = match (relation, access) {
+            (Relation::Conflicts, Access::Write) => (
+                self.readers.is_empty() && self.increments.is_empty(),
+                true,
+                true,
+            ),
+            (Relation::Conflicts, Access::Read) => (self.increments.is_empty(), false, true),
+            (Relation::Conflicts, Access::Increment) => (self.readers.is_empty(), true, false),
+            (Relation::ReadsFrom, Access::Read | Access::Write) => (true, false, true),
+            (Relation::ReadsFrom, Access::Increment) => (false, false, false),
         };
-        let covered = (with_readers && !self.readers.is_empty())
-            || (with_increments && !self.increments.is_empty());
-        let writer = self.writer.filter(|_| !covered).map(|e| (e, Access::Write));
+        let writer = self
+            .writer
+            .filter(|_| with_writer)
+            .map(|e| (e, Access::Write));
         writer
             .into_iter()
             .chain(readers.filter(move |_| with_readers))
@@ -118,6 +131,7 @@ struct State {
 }
 
 struct Index<'a> {
+    relation: Relation,
     states: Vec<State>,
     ids: HashMap<Region, RegionId>,
     families: BTreeMap<Address, Vec<U256>>,
@@ -155,15 +169,16 @@ impl Index<'_> {
         id
     }
 
-    /// Links every earlier access that `(tx, at, access)` conflicts with into `edges`.
+    /// Links every earlier access that `(tx, at, access)` depends on into `edges`.
     fn scan(&self, at: RegionId, access: Access, tx: usize, found: &mut Vec<(usize, Cause)>) {
         let state = &self.states[at];
         let regions = std::iter::once(at)
             .chain(state.above.iter().copied())
             .chain(state.dirty.iter().copied());
         for region in regions {
-            for (entry, earlier_access) in self.states[region].own.conflicting(access) {
-                if entry.tx == tx || !conflicts(earlier_access, access) {
+            let own = &self.states[region].own;
+            for (entry, earlier_access) in own.conflicting(access, self.relation) {
+                if entry.tx == tx || !self.relation.links(earlier_access, access) {
                     continue;
                 }
                 let cause = Cause {
@@ -211,8 +226,11 @@ fn accesses<A: Accesses>(tx: &A) -> Vec<(Region, Access)> {
     out
 }
 
-/// The deduplicated edges of the conflict graph of `txs`, keyed by `(earlier, later)`.
-pub(super) fn build_edges<A: Accesses>(txs: &[A]) -> BTreeMap<(usize, usize), Dependency> {
+/// The deduplicated edges of the graph of `txs` under `relation`, keyed by `(earlier, later)`.
+pub(super) fn build_edges<A: Accesses>(
+    txs: &[A],
+    relation: Relation,
+) -> BTreeMap<(usize, usize), Dependency> {
     let mut origins = SlotOrigins::default();
     let mut families: BTreeMap<Address, Vec<U256>> = BTreeMap::new();
     for tx in txs {
@@ -229,6 +247,7 @@ pub(super) fn build_edges<A: Accesses>(txs: &[A]) -> BTreeMap<(usize, usize), De
         }
     }
     let mut index = Index {
+        relation,
         states: Vec::new(),
         ids: HashMap::default(),
         families,

@@ -1,10 +1,17 @@
 //! The slow all-pairs reference the indexed builder is tested against.
 
-use super::Accesses;
-use lanes_analyzer::{SlotOrigins, location::conflicts};
+use super::{Accesses, Relation};
+use lanes_analyzer::SlotOrigins;
 
-/// Whether `earlier` and `later` conflict directly, by the foundation's definitions.
-pub(crate) fn direct_conflict<A: Accesses>(earlier: &A, later: &A, origins: &SlotOrigins) -> bool {
+/// Whether `earlier` and `later` are linked directly under `relation`, by the foundation's
+/// definitions.
+pub(crate) fn direct_conflict<A: Accesses>(
+    earlier: &A,
+    later: &A,
+    origins: &SlotOrigins,
+    relation: Relation,
+) -> bool {
+    let conflicts = |a, b| relation.links(a, b);
     for (l, a) in earlier.exact().iter() {
         for (m, b) in later.exact().iter() {
             if l == m && conflicts(a, b) {
@@ -60,13 +67,13 @@ pub(crate) fn closure(n: usize, edges: impl IntoIterator<Item = (usize, usize)>)
     reach
 }
 
-/// The all-pairs conflict edges of `txs`.
-pub(crate) fn all_pairs<A: Accesses>(txs: &[A]) -> Vec<(usize, usize)> {
+/// The all-pairs edges of `txs` under `relation`.
+pub(crate) fn all_pairs<A: Accesses>(txs: &[A], relation: Relation) -> Vec<(usize, usize)> {
     let origins = union_origins(txs);
     let mut edges = Vec::new();
     for j in 0..txs.len() {
         for i in 0..j {
-            if direct_conflict(&txs[i], &txs[j], &origins) {
+            if direct_conflict(&txs[i], &txs[j], &origins, relation) {
                 edges.push((i, j));
             }
         }

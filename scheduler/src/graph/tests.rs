@@ -5,25 +5,27 @@ use alloy_primitives::{Address, U256};
 use proptest::prelude::*;
 
 fn check_against_reference<A: Accesses>(txs: &[A]) -> Result<(), TestCaseError> {
-    let graph = ConflictGraph::build(txs);
+    check_relation(txs, Relation::Conflicts)?;
+    check_relation(txs, Relation::ReadsFrom)
+}
+
+fn check_relation<A: Accesses>(txs: &[A], relation: Relation) -> Result<(), TestCaseError> {
+    let graph = ConflictGraph::build_with(txs, relation);
     let origins = union_origins(txs);
     let fast: Vec<(usize, usize)> = graph.edges().iter().map(|(i, j, _)| (*i, *j)).collect();
     for (i, j, dep) in graph.edges() {
         prop_assert!(i < j, "edge {i}->{j} goes backwards");
         prop_assert!(
-            direct_conflict(&txs[i], &txs[j], &origins),
+            direct_conflict(&txs[i], &txs[j], &origins, relation),
             "edge {i}->{j} is not a conflict"
         );
         prop_assert!(!dep.causes.is_empty());
         for c in &dep.causes {
-            prop_assert!(lanes_analyzer::location::conflicts(
-                c.earlier_access,
-                c.later_access
-            ));
+            prop_assert!(relation.links(c.earlier_access, c.later_access));
         }
     }
     let n = txs.len();
-    let reach = closure(n, all_pairs(txs));
+    let reach = closure(n, all_pairs(txs, relation));
     prop_assert_eq!(closure(n, fast.iter().copied()), reach.clone());
     // No edge is implied by a path through another transaction: the transitive reduction.
     let reduction: Vec<(usize, usize)> = (0..n)
@@ -156,5 +158,42 @@ fn readers_share_and_the_next_writer_waits_for_all() {
             ConflictClass::ReadWrite,
             ConflictClass::ReadWrite
         ]
+    );
+}
+
+#[test]
+fn the_runtime_waits_only_to_read_what_an_earlier_transaction_changed() {
+    let pool = Location::storage(Address::repeat_byte(9), U256::from(8));
+    let with = |mut s: AccessSet, location, access| {
+        s.insert(location, access);
+        s
+    };
+    let txs = vec![
+        // The beneficiary's own transaction writes its balance (and pays itself).
+        transfer(0, sender(0)),
+        // Two pay it fees, one reading the pool, one then writing the pool.
+        with(transfer(1, sender(0)), pool, Access::Read),
+        with(transfer(2, sender(0)), pool, Access::Write),
+        // One reads the beneficiary's balance: it must see every fee before it.
+        with(
+            transfer(3, sender(0)),
+            Location::balance(sender(0)),
+            Access::Read,
+        ),
+    ];
+    let conflicts = ConflictGraph::build(&txs);
+    assert_eq!(conflicts.predecessors(1), vec![0]);
+    assert_eq!(conflicts.predecessors(2), vec![1]);
+    assert_eq!(conflicts.predecessors(3), vec![2]);
+    let reads_from = ConflictGraph::build_with(&txs, Relation::ReadsFrom);
+    // Fees after a write, and a write after a read, only order the commits.
+    assert_eq!(reads_from.predecessors(1), Vec::<usize>::new());
+    assert_eq!(reads_from.predecessors(2), Vec::<usize>::new());
+    // A read after a write and fees links the writer and every fee (none implies another).
+    assert_eq!(reads_from.predecessors(3), vec![0, 1, 2]);
+    let cause = *reads_from.dependency(0, 3).unwrap().causes.first().unwrap();
+    assert_eq!(
+        cause.location(),
+        Target::Location(Location::balance(sender(0)))
     );
 }

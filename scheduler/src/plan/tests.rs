@@ -1,4 +1,5 @@
 use super::*;
+use crate::graph::Relation;
 use crate::graph::reference::{all_pairs, closure, direct_conflict, union_origins};
 use crate::testgen::{prediction, raw_tx, universe};
 use lanes_analyzer::AccessPrediction;
@@ -34,7 +35,7 @@ proptest! {
         let origins = union_origins(&txs);
         for j in 0..txs.len() {
             for i in 0..j {
-                if direct_conflict(&txs[i], &txs[j], &origins) {
+                if direct_conflict(&txs[i], &txs[j], &origins, Relation::Conflicts) {
                     prop_assert!(p.batches.of[i] < p.batches.of[j], "{i} and {j} conflict");
                 }
             }
@@ -42,7 +43,7 @@ proptest! {
             let b = p.batches.of[j];
             if b > 0 {
                 prop_assert!((0..j).any(|i| p.batches.of[i] == b - 1
-                    && direct_conflict(&txs[i], &txs[j], &origins)));
+                    && direct_conflict(&txs[i], &txs[j], &origins, Relation::Conflicts)));
             }
             prop_assert!(p.batches.batches[b].contains(&j));
         }
@@ -52,7 +53,7 @@ proptest! {
     #[test]
     fn critical_path_is_the_heaviest_chain((txs, cost) in block()) {
         let p = plan(&txs, &cost).unwrap();
-        let edges = all_pairs(&txs);
+        let edges = all_pairs(&txs, Relation::Conflicts);
         prop_assert_eq!(p.critical_path.cost, heaviest(txs.len(), &edges, &cost));
         let reach = closure(txs.len(), edges);
         for w in p.critical_path.txs.windows(2) {
@@ -73,7 +74,7 @@ proptest! {
             prop_assert!(slot.worker < k);
             prop_assert_eq!(slot.end - slot.start, cost[j]);
             for i in 0..j {
-                if direct_conflict(&txs[i], &txs[j], &origins) {
+                if direct_conflict(&txs[i], &txs[j], &origins, Relation::Conflicts) {
                     prop_assert!(s.slots[i].end <= slot.start, "{j} starts before {i} ends");
                 }
                 let o = &s.slots[i];

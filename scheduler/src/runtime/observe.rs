@@ -13,7 +13,8 @@
 //!   all; from it on, is not empty).
 //!
 //! The transaction's sender, EIP-7702 authorities and accounts the transaction creates or
-//! destroys are compared whole by the validator.
+//! destroys are compared whole by the validator. A nonce is compared where execution depends on
+//! it: the sender's, a creator's (`CREATE`/`CREATE2`, noted here) and a create target's.
 
 use super::state::{CommittedState, Layer, Layered, account_info};
 use crate::exec::{AccountState, BlockContext, DbError, PreRef};
@@ -41,6 +42,8 @@ pub(super) struct Observed {
     pub(super) balances: Vec<Address>,
     /// Only whether the account is alive.
     pub(super) liveness: Vec<Address>,
+    /// Nonce compared exactly: creators (the address of what they create).
+    pub(super) nonces: Vec<Address>,
 }
 
 impl Observed {
@@ -48,6 +51,7 @@ impl Observed {
     pub(super) fn clear(&mut self) {
         self.balances.clear();
         self.liveness.clear();
+        self.nonces.clear();
     }
 }
 
@@ -266,13 +270,16 @@ fn callcode<DB: alloy_evm::Database + Observe>(mut c: Ictx<'_, DB>) -> Instructi
     contract::call::<CALLCODE, _, _>(c)
 }
 
-/// `CREATE`/`CREATE2`: value first.
+/// `CREATE`/`CREATE2`: value first. The creator's nonce, even if a revert undoes its bump.
 fn create<DB: alloy_evm::Database + Observe, const IS_CREATE2: bool>(
     mut c: Ictx<'_, DB>,
 ) -> InstructionExecResult {
-    if nonzero_at(&c, 0) {
-        let me = c.interpreter.input.target_address();
-        observed(&mut c).balances.push(me);
+    let me = c.interpreter.input.target_address();
+    let value = nonzero_at(&c, 0);
+    let seen = observed(&mut c);
+    seen.nonces.push(me);
+    if value {
+        seen.balances.push(me);
     }
     contract::create::<IS_CREATE2, _, _>(c)
 }

@@ -179,6 +179,17 @@ impl Sched {
         }
     }
 
+    /// Whether committing `k` lets a successor run that must read its changes: one ready
+    /// already (it reads them once it starts) or made ready by this commit. Other successors
+    /// start after later commits, which publish these changes with theirs.
+    fn releases(&self, k: usize) -> bool {
+        self.successors[k].iter().any(|&j| match self.status[j] {
+            Status::Ready => true,
+            Status::Waiting => !self.unblocked[k] && self.blocking[j] == 1,
+            Status::Running | Status::Done => false,
+        })
+    }
+
     /// Transaction `k` is committed.
     fn committed(&mut self, k: usize) {
         self.committed = k + 1;
@@ -327,7 +338,7 @@ struct Committer {
 struct Run<'c, 'a> {
     ctx: &'c BlockContext,
     spurious: bool,
-    /// Whether a transaction has successors in the graph: they must read its commit.
+    /// Whether a transaction has successors in the graph: they may read its run's changes.
     feeds: Vec<bool>,
     state: ShardedLock<CommittedState<'a>>,
     sched: Mutex<Sched>,
@@ -341,9 +352,9 @@ struct Run<'c, 'a> {
 const SPIN: Duration = Duration::from_micros(50);
 
 /// Most commits the shared state may lag behind. Every publication takes the write lock, which
-/// makes each worker's next read of the shared state miss its cache; transactions that no
-/// other depends on (by prediction) can wait a few commits, since a speculative run reading
-/// an older value is caught by validation like any other stale read.
+/// makes each worker's next read of the shared state miss its cache; commits that release no
+/// transaction predicted to depend on them can wait a few more, since a speculative run
+/// reading an older value is caught by validation like any other stale read.
 const PUBLISH_EVERY: usize = 16;
 
 impl<'c, 'a> Run<'c, 'a> {
@@ -463,11 +474,12 @@ impl<'c, 'a> Run<'c, 'a> {
                     let receipt = self.ctx.receipt(k, &result, committer.cumulative);
                     committer.receipts.push(receipt);
                     committer.next = k + 1;
-                    if self.feeds[k] || committer.unpublished >= PUBLISH_EVERY || k + 1 == n {
+                    // One lock: release what waited for this commit and look at the next. A
+                    // transaction it releases reads the shared state: publish first.
+                    let mut sched = self.sched();
+                    if sched.releases(k) || committer.unpublished >= PUBLISH_EVERY || k + 1 == n {
                         self.publish(committer);
                     }
-                    // One lock: release what waited for this commit and look at the next.
-                    let mut sched = self.sched();
                     sched.committed(k);
                     claim = if k + 1 < n {
                         sched.claim(k + 1)

@@ -4,7 +4,8 @@
 //! result, however the committed state moved while it ran.
 //!
 //! Balances are the exception ([`super::observe`]): one the execution never looked at may
-//! differ, since its change is committed as a delta.
+//! differ, since its change is committed as a delta; so may the caller's, as long as it did
+//! not drop, and the nonce of an account whose nonce the execution did not depend on.
 
 use super::observe::Observed;
 use super::state::Now;
@@ -27,6 +28,8 @@ pub(super) fn stale_locations(
     observed.balances.dedup();
     observed.liveness.sort_unstable();
     observed.liveness.dedup();
+    observed.nonces.sort_unstable();
+    observed.nonces.dedup();
     let strict = |address: &Address, account: &Account| {
         *address == tx.env.caller
             || account.is_created()
@@ -42,17 +45,29 @@ pub(super) fn stale_locations(
             seen.unwrap_or(AccountState::EMPTY),
             now.unwrap_or(AccountState::EMPTY),
         );
-        if seen_or_empty.nonce != now_or_empty.nonce {
+        let strict = strict(address, account);
+        // Only the caller (against the transaction), a creator (for the address it creates)
+        // and a create target (collision) read a nonce, besides emptiness (liveness, below):
+        // an account the transaction only called or credited keeps its current nonce at
+        // rebase, so the nonce of, say, a beneficiary sending its own transactions is no
+        // conflict. A merely loaded account (a create target) is compared.
+        let nonce_read = strict
+            || !account.is_touched()
+            || account.info.nonce != seen_or_empty.nonce
+            || observed.nonces.binary_search(address).is_ok();
+        if nonce_read && seen_or_empty.nonce != now_or_empty.nonce {
             stale.push(Location::nonce(*address));
         }
         if seen_or_empty.code_hash != now_or_empty.code_hash {
             stale.push(Location::code(*address));
         }
-        if strict(address, account) {
+        if strict {
             if seen.is_some() != now.is_some() {
                 stale.push(Location::code(*address));
             }
-            if seen_or_empty.balance != now_or_empty.balance {
+            if seen_or_empty.balance != now_or_empty.balance
+                && !still_sufficient(address, account, seen_or_empty, now_or_empty, tx, observed)
+            {
                 stale.push(Location::balance(*address));
             }
         } else if observed.liveness.binary_search(address).is_ok()
@@ -70,6 +85,27 @@ pub(super) fn stale_locations(
     stale.sort_unstable();
     stale.dedup();
     stale
+}
+
+/// Whether the caller's balance changed in a way its execution cannot tell: execution only
+/// checks it against the transaction's cost (unless it read it, then it is observed), so any
+/// balance at least the one seen passes that check the same way, and rebase commits the
+/// debit as a delta. So the caller's transaction need not wait for credits to it (a hot
+/// wallet receiving deposits, a beneficiary paid fees before it sends).
+fn still_sufficient(
+    address: &Address,
+    account: &Account,
+    seen: AccountState,
+    now: AccountState,
+    tx: &PreparedTx,
+    observed: &Observed,
+) -> bool {
+    *address == tx.env.caller
+        && !account.is_created()
+        && !account.is_selfdestructed()
+        && !tx.authorities.contains(address)
+        && observed.balances.binary_search(address).is_err()
+        && now.balance >= seen.balance
 }
 
 /// The account as the execution loaded it, `None` when it did not exist.

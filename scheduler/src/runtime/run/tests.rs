@@ -322,3 +322,30 @@ fn an_idle_worker_runs_past_a_guess_not_past_a_known_conflict() {
     // Both write one location: tx 1 waits.
     assert_eq!(starts_past_running_first(&[writes(), writes()]), None);
 }
+
+#[test]
+fn the_nonce_of_an_account_only_credited_is_no_conflict() {
+    // Tx 0 is S0's own transaction (its nonce moves); tx 1 pays S0 1 wei without reading it,
+    // as fees reach a beneficiary that sends its own transactions.
+    let code = format!("{}5000", call(S0, 1));
+    let (_dir, input) = block(X, 5, &code, 10, Some(1));
+    assert_eq!(second_runs_first(&input), vec![]);
+}
+
+#[test]
+fn a_callers_balance_credited_since_is_no_conflict() {
+    // Tx 0 pays S1; tx 1 is S1's: its balance only had to cover the cost, and more still does.
+    let (_dir, input) = block(S1, 5, "00", 0, None);
+    assert_eq!(second_runs_first(&input), vec![]);
+}
+
+#[test]
+fn a_creators_nonce_is_a_conflict_even_when_a_revert_undid_its_bump() {
+    // Paid (tx 0), C creates an account: its nonce moves. Called (tx 1), C calls itself with
+    // one byte of calldata; that frame creates, and reverts with the created address, which
+    // C stores: it depends on C's nonce, which the revert puts back.
+    let code = "34604857366038576000600060016000600073c0000000000000000000000000000000000000005af150\
+                6020600060003e600051600055005b600060006000f060005260206000fd5b600060006000f05000";
+    let (_dir, input) = block(C, 1, code, 0, None);
+    assert!(conflicts(&second_runs_first(&input)).contains(&Location::nonce(addr(C))));
+}
