@@ -474,10 +474,14 @@ impl<'c, 'a> Run<'c, 'a> {
                     let receipt = self.ctx.receipt(k, &result, committer.cumulative);
                     committer.receipts.push(receipt);
                     committer.next = k + 1;
+                    if committer.unpublished >= PUBLISH_EVERY || k + 1 == n {
+                        self.publish(committer);
+                    }
                     // One lock: release what waited for this commit and look at the next. A
-                    // transaction it releases reads the shared state: publish first.
+                    // transaction it releases reads the shared state: publish first (under
+                    // the lock only then, since it holds back every worker).
                     let mut sched = self.sched();
-                    if sched.releases(k) || committer.unpublished >= PUBLISH_EVERY || k + 1 == n {
+                    if self.feeds[k] && sched.releases(k) {
                         self.publish(committer);
                     }
                     sched.committed(k);
