@@ -2,13 +2,14 @@
 //! interleaved after a warm-up, medians of several runs.
 
 use crate::blocks::find_block_dirs;
+use alloy_primitives::Address;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lanes_analyzer::{AccessPrediction, BlockInput, Limits, analyze_block};
 use lanes_scheduler::exec::{
     BlockContext, BlockOutcome, PreStateDb, check_header, execute_prepared,
 };
-use lanes_scheduler::graph::{ConflictGraph, Relation};
+use lanes_scheduler::graph::ConflictGraph;
 use lanes_scheduler::runtime::{
     ParallelOutcome, RuntimeOptions, execute_parallel_prepared, planned_speedup,
 };
@@ -28,7 +29,7 @@ pub(crate) struct ExecuteArgs {
     #[arg(long, short, default_value_t = 2)]
     threads: usize,
     /// Timed runs per block and mode (the median is reported), after one warm-up run; a block
-    /// that runs faster than 100 ms a mode in these gets more runs, up to 50.
+    /// that runs faster than 250 ms a mode in these gets more runs, up to 125.
     #[arg(long, default_value_t = 5)]
     runs: usize,
     #[command(flatten)]
@@ -154,10 +155,10 @@ pub(crate) fn worker_pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
 }
 
 /// Time each mode of a short block takes over its runs, at least (see [`measure`]).
-const MIN_MEASURED_MS: f64 = 100.0;
+const MIN_MEASURED_MS: f64 = 250.0;
 
 /// Most runs a short block gets to reach [`MIN_MEASURED_MS`].
-const MAX_RUNS: usize = 50;
+const MAX_RUNS: usize = 125;
 
 /// Analyses, plans and times one block: a warm-up of each mode, then at least `runs`
 /// interleaved runs (more for a short block).
@@ -172,7 +173,12 @@ pub(crate) fn measure(
     let predictions: Vec<AccessPrediction> =
         pool.install(|| analyze_block(input, &Limits::default()));
     // The runtime waits only where a transaction reads what an earlier one changes.
-    let graph = ConflictGraph::build_with(&predictions, Relation::ReadsFrom);
+    let senders: Vec<Address> = input
+        .transactions()
+        .iter()
+        .map(|t| t.inner.signer())
+        .collect();
+    let graph = ConflictGraph::for_runtime(&predictions, &senders);
     let analysis_ms = ms(start);
     // Both modes execute over the same prepared pre-state (code hashed and analysed once,
     // like loading the files) and yield receipts and post-state: the timings are execution
@@ -193,12 +199,19 @@ pub(crate) fn measure(
                 && (seq_ms.iter().sum::<f64>() < MIN_MEASURED_MS
                     || par_ms.iter().sum::<f64>() < MIN_MEASURED_MS))
         {
-            let start = Instant::now();
-            std::hint::black_box(sequential()?);
-            seq_ms.push(ms(start));
-            let start = Instant::now();
-            std::hint::black_box(parallel()?);
-            par_ms.push(ms(start));
+            // Each mode goes first every other round, so that neither always runs in what
+            // the other leaves behind (caches, allocator, the other core's state).
+            let seq_first = seq_ms.len().is_multiple_of(2);
+            for mode in [seq_first, !seq_first] {
+                let start = Instant::now();
+                if mode {
+                    std::hint::black_box(sequential()?);
+                    seq_ms.push(ms(start));
+                } else {
+                    std::hint::black_box(parallel()?);
+                    par_ms.push(ms(start));
+                }
+            }
         }
         anyhow::Ok((reference, first, seq_ms, par_ms))
     })?;

@@ -14,6 +14,7 @@ pub(crate) mod reference;
 #[cfg(test)]
 mod tests;
 
+use alloy_primitives::Address;
 use lanes_analyzer::{
     Access, AccessPrediction, AccessSet, Location, Scope, SlotOrigins, Widening,
     location::conflicts,
@@ -21,7 +22,7 @@ use lanes_analyzer::{
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Something with exact accesses and (possibly) widened scopes: a prediction or an actual set.
 pub trait Accesses {
@@ -193,9 +194,25 @@ impl ConflictGraph {
 
     /// Builds the graph of `txs` under `relation`.
     pub fn build_with<A: Accesses>(txs: &[A], relation: Relation) -> Self {
-        let edges = index::build_edges(txs, relation);
-        let mut graph = DiGraph::with_capacity(txs.len(), edges.len());
-        for i in 0..txs.len() {
+        Self::from_edges(txs.len(), index::build_edges(txs, relation, &[]))
+    }
+
+    /// The graph the parallel runtime plans on: [`Relation::ReadsFrom`], where transaction
+    /// `j`'s own debit (the nonce and balance of `senders[j]`) counts as an increment. The
+    /// runtime runs a transaction on the nonce it carries and only checks at commit that its
+    /// sender's balance still covers its cost, so a sender's next transaction need not wait
+    /// for its last one (an exchange's or an airdrop's hundreds of transactions in a block);
+    /// anything that reads such a balance still waits for every debit and credit before it.
+    pub fn for_runtime<A: Accesses>(txs: &[A], senders: &[Address]) -> Self {
+        Self::from_edges(
+            txs.len(),
+            index::build_edges(txs, Relation::ReadsFrom, senders),
+        )
+    }
+
+    fn from_edges(n: usize, edges: BTreeMap<(usize, usize), Dependency>) -> Self {
+        let mut graph = DiGraph::with_capacity(n, edges.len());
+        for i in 0..n {
             graph.add_node(i);
         }
         for ((i, j), dependency) in edges {

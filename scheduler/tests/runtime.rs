@@ -39,14 +39,23 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .unwrap()
 }
 
-/// Runs the block on `threads` over the graph the runtime plans on (`lanes execute`'s).
+/// The graphs a runtime may be given: the one it plans on (`lanes execute`'s), and the
+/// reports' denser ones.
+#[derive(Clone, Copy, Debug)]
+enum Plan {
+    Runtime,
+    ReadsFrom,
+    Conflicts,
+}
+
+/// Runs the block on `threads` over the graph the runtime plans on.
 fn parallel(
     input: &BlockInput,
     ctx: &BlockContext,
     predictions: &[AccessPrediction],
     threads: usize,
 ) -> ParallelOutcome {
-    parallel_over(input, ctx, predictions, threads, Relation::ReadsFrom)
+    parallel_over(input, ctx, predictions, threads, Plan::Runtime)
 }
 
 fn parallel_over(
@@ -54,9 +63,20 @@ fn parallel_over(
     ctx: &BlockContext,
     predictions: &[AccessPrediction],
     threads: usize,
-    relation: Relation,
+    plan: Plan,
 ) -> ParallelOutcome {
-    let graph = ConflictGraph::build_with(predictions, relation);
+    let graph = match plan {
+        Plan::Runtime => {
+            let senders: Vec<Address> = input
+                .transactions()
+                .iter()
+                .map(|t| t.inner.signer())
+                .collect();
+            ConflictGraph::for_runtime(predictions, &senders)
+        }
+        Plan::ReadsFrom => ConflictGraph::build_with(predictions, Relation::ReadsFrom),
+        Plan::Conflicts => ConflictGraph::build(predictions),
+    };
     pool(threads)
         .install(|| execute_planned(input, ctx, &graph))
         .unwrap_or_else(|e| panic!("{}: {e}", input.dir.display()))
@@ -246,7 +266,7 @@ proptest! {
     fn fault_injected_predictions_still_give_the_sequential_result(
         block in any::<usize>(),
         threads in 1usize..=4,
-        conflicts in any::<bool>(),
+        plan in prop_oneof![Just(Plan::Runtime), Just(Plan::ReadsFrom), Just(Plan::Conflicts)],
         faults in prop::collection::vec((any::<usize>(), fault()), 0..24),
     ) {
         let prepared = &BLOCKS[block % BLOCKS.len()];
@@ -257,8 +277,7 @@ proptest! {
                 apply(fault, &mut predictions[tx % n], &prepared.locations);
             }
         }
-        let relation = if conflicts { Relation::Conflicts } else { Relation::ReadsFrom };
-        let got = parallel_over(&prepared.input, &prepared.ctx, &predictions, threads, relation);
+        let got = parallel_over(&prepared.input, &prepared.ctx, &predictions, threads, plan);
         prop_assert_eq!(&got.outcome, &prepared.sequential);
     }
 }

@@ -3,7 +3,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lanes_analyzer::{BlockInput, Limits, analyze_block};
 use lanes_scheduler::exec::BlockContext;
-use lanes_scheduler::graph::{ConflictGraph, Relation};
+use lanes_scheduler::graph::ConflictGraph;
 use lanes_scheduler::runtime::{RuntimeOptions, execute_parallel};
 use lanes_scheduler::{Workload, WorkloadKind, execute_sequential, plan};
 use std::time::Duration;
@@ -51,7 +51,12 @@ pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
         b.iter(|| execute_sequential(input).expect("the block executes"));
     });
     let ctx = BlockContext::new(input).expect("the block executes");
-    let graph = ConflictGraph::build_with(&predictions, Relation::ReadsFrom);
+    let senders: Vec<_> = input
+        .transactions()
+        .iter()
+        .map(|t| t.inner.signer())
+        .collect();
+    let graph = ConflictGraph::for_runtime(&predictions, &senders);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()

@@ -215,21 +215,28 @@ impl Index<'_> {
 }
 
 /// Every accessed region of one transaction with its access, scopes first (so that recording
-/// a scope write does not relabel the transaction's own exact writes below it).
-fn accesses<A: Accesses>(tx: &A) -> Vec<(Region, Access)> {
+/// a scope write does not relabel the transaction's own exact writes below it). Writes of the
+/// nonce and balance of `debited` count as increments (see [`super::ConflictGraph::for_runtime`]).
+fn accesses<A: Accesses>(tx: &A, debited: Option<Address>) -> Vec<(Region, Access)> {
     let mut out: Vec<(Region, Access)> = tx
         .widened()
         .iter()
         .map(|w| (Region::of_scope(w.scope), w.access))
         .collect();
-    out.extend(tx.exact().iter().map(|(l, a)| (Region::Exact(l), a)));
+    out.extend(tx.exact().iter().map(|(l, a)| {
+        let debit = a == Access::Write
+            && debited.is_some_and(|s| l == Location::nonce(s) || l == Location::balance(s));
+        (Region::Exact(l), if debit { Access::Increment } else { a })
+    }));
     out
 }
 
 /// The deduplicated edges of the graph of `txs` under `relation`, keyed by `(earlier, later)`.
+/// `debited[j]`, if given, is transaction `j`'s sender.
 pub(super) fn build_edges<A: Accesses>(
     txs: &[A],
     relation: Relation,
+    debited: &[Address],
 ) -> BTreeMap<(usize, usize), Dependency> {
     let mut origins = SlotOrigins::default();
     let mut families: BTreeMap<Address, Vec<U256>> = BTreeMap::new();
@@ -257,7 +264,7 @@ pub(super) fn build_edges<A: Accesses>(
     let mut ancestors = Ancestors::new(txs.len());
     let mut found = Vec::new();
     for (j, tx) in txs.iter().enumerate() {
-        let regions: Vec<(RegionId, Access)> = accesses(tx)
+        let regions: Vec<(RegionId, Access)> = accesses(tx, debited.get(j).copied())
             .into_iter()
             .map(|(r, a)| (index.id(r), a))
             .collect();

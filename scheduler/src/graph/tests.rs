@@ -197,3 +197,59 @@ fn the_runtime_waits_only_to_read_what_an_earlier_transaction_changed() {
         Target::Location(Location::balance(sender(0)))
     );
 }
+
+#[test]
+fn a_senders_transactions_do_not_wait_for_each_other_in_the_runtimes_graph() {
+    // Three transfers from one sender, then a transaction reading its balance.
+    let coinbase = Address::repeat_byte(0xcb);
+    let mut txs: Vec<AccessSet> = (0..3).map(|_| transfer(0, coinbase)).collect();
+    let mut reader = transfer(1, coinbase);
+    reader.insert(Location::balance(sender(0)), Access::Read);
+    txs.push(reader);
+    let senders = [sender(0), sender(0), sender(0), sender(1)];
+    let reads_from = ConflictGraph::build_with(&txs, Relation::ReadsFrom);
+    assert_eq!(reads_from.predecessors(2), vec![1], "a nonce chain");
+    let runtime = ConflictGraph::for_runtime(&txs, &senders);
+    assert_eq!(runtime.predecessors(1), Vec::<usize>::new());
+    assert_eq!(runtime.predecessors(2), Vec::<usize>::new());
+    assert_eq!(
+        runtime.predecessors(3),
+        vec![0, 1, 2],
+        "the reader sees every debit"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The runtime's graph is the reads-from graph of the same transactions with each one's
+    /// writes of its sender's nonce and balance turned into increments.
+    #[test]
+    fn the_runtimes_graph_takes_a_senders_writes_as_debits(
+        raw in prop::collection::vec(raw_tx(), 0..14),
+        picks in prop::collection::vec(0u8..4, 14),
+    ) {
+        let u = universe();
+        let txs: Vec<AccessSet> = raw.iter().map(|r| prediction(&u, r).exact).collect();
+        let senders: Vec<Address> = picks.iter().map(|&p| Address::repeat_byte(p)).collect();
+        let debited: Vec<AccessSet> = txs
+            .iter()
+            .zip(&senders)
+            .map(|(t, &s)| {
+                let mut d = AccessSet::default();
+                for (l, a) in t.iter() {
+                    let own = l == Location::nonce(s) || l == Location::balance(s);
+                    d.insert(l, if own && a == Access::Write { Access::Increment } else { a });
+                }
+                d
+            })
+            .collect();
+        let edges = |g: &ConflictGraph| -> Vec<(usize, usize)> {
+            g.edges().iter().map(|(i, j, _)| (*i, *j)).collect()
+        };
+        prop_assert_eq!(
+            edges(&ConflictGraph::for_runtime(&txs, &senders[..txs.len()])),
+            edges(&ConflictGraph::build_with(&debited, Relation::ReadsFrom))
+        );
+    }
+}

@@ -82,6 +82,9 @@ pub(super) struct LiveDb<'s, 'a> {
     base: PreRef<'a>,
     pre_block: bool,
     layers: Vec<Arc<Layer>>,
+    /// The running transaction's sender and the nonce the transaction carries, which it is
+    /// read with (see [`Self::set_sender`]).
+    sender: Option<(Address, u64)>,
     observed: Observed,
     /// This worker's own copies of the code it ran ([`own_copy`]), by hash.
     codes: B256Map<Bytecode>,
@@ -96,6 +99,7 @@ impl<'s, 'a> LiveDb<'s, 'a> {
             base,
             pre_block: false,
             layers: Vec::new(),
+            sender: None,
             observed: Observed::default(),
             codes: B256Map::default(),
         }
@@ -107,6 +111,14 @@ impl<'s, 'a> LiveDb<'s, 'a> {
             Reads::PreBlock => (true, Vec::new()),
             Reads::Committed(layers) => (false, layers),
         };
+    }
+
+    /// Reads `sender`'s nonce as `nonce` (the one its transaction carries) in the next
+    /// execution, or nothing special with `None`. A speculative run of a sender's next
+    /// transaction then need not wait for its last one to commit: the validator compares the
+    /// nonce it saw with the committed one like any other.
+    pub(super) fn set_sender(&mut self, sender: Option<(Address, u64)>) {
+        self.sender = sender;
     }
 
     fn read<T>(
@@ -141,6 +153,13 @@ impl Database for LiveDb<'_, '_> {
             self.base.get().account(&address).map(AccountState::from)
         } else {
             self.read(|s| Ok(s.account(&address)))?
+        };
+        let account = match (account, self.sender) {
+            (Some(mut account), Some((sender, nonce))) if sender == address => {
+                account.nonce = nonce;
+                Some(account)
+            }
+            (account, _) => account,
         };
         account_info(account, |hash| self.code_by_hash(hash))
     }

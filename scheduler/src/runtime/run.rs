@@ -439,7 +439,10 @@ impl<'c, 'a> Run<'c, 'a> {
     fn speculate(&self, j: usize, reads: Reads, evm: &mut WorkerEvm<'_, 'a>) -> Speculative {
         evm.db_mut().observed().clear();
         evm.db_mut().set_reads(reads);
+        let sender = self.ctx.tx(j).ok().map(|t| (t.env.caller, t.env.nonce));
+        evm.db_mut().set_sender(sender);
         let result = self.ctx.transact_in(j, evm);
+        evm.db_mut().set_sender(None);
         evm.db_mut().set_reads(Reads::Committed(Vec::new()));
         let observed = std::mem::take(evm.db_mut().observed());
         Speculative { result, observed }

@@ -12,6 +12,7 @@ use super::state::Now;
 use crate::exec::{AccountState, PreparedTx};
 use alloy_primitives::Address;
 use lanes_analyzer::Location;
+use revm::context_interface::Transaction as _;
 use revm::state::{Account, EvmState};
 
 /// The locations whose value `state` (one execution of `tx`) read differs from the committed
@@ -66,7 +67,7 @@ pub(super) fn stale_locations(
                 stale.push(Location::code(*address));
             }
             if seen_or_empty.balance != now_or_empty.balance
-                && !still_sufficient(address, account, seen_or_empty, now_or_empty, tx, observed)
+                && !still_sufficient(address, account, now_or_empty, tx, observed)
             {
                 stale.push(Location::balance(*address));
             }
@@ -88,14 +89,14 @@ pub(super) fn stale_locations(
 }
 
 /// Whether the caller's balance changed in a way its execution cannot tell: execution only
-/// checks it against the transaction's cost (unless it read it, then it is observed), so any
-/// balance at least the one seen passes that check the same way, and rebase commits the
-/// debit as a delta. So the caller's transaction need not wait for credits to it (a hot
-/// wallet receiving deposits, a beneficiary paid fees before it sends).
+/// checks it against the most the transaction may cost (revm's `max_balance_spending`; unless
+/// it read it, then it is observed), which the run passed, and the debit is the same whatever
+/// the balance, so rebase commits it as a delta. So a transaction need not wait for credits
+/// to its sender (a hot wallet receiving deposits, a beneficiary paid fees before it sends) nor
+/// for its sender's earlier debits, as long as the balance now still covers its cost.
 fn still_sufficient(
     address: &Address,
     account: &Account,
-    seen: AccountState,
     now: AccountState,
     tx: &PreparedTx,
     observed: &Observed,
@@ -105,7 +106,10 @@ fn still_sufficient(
         && !account.is_selfdestructed()
         && !tx.authorities.contains(address)
         && observed.balances.binary_search(address).is_err()
-        && now.balance >= seen.balance
+        && tx
+            .env
+            .max_balance_spending()
+            .is_ok_and(|cost| now.balance >= cost)
 }
 
 /// The account as the execution loaded it, `None` when it did not exist.
