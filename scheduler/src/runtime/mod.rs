@@ -7,14 +7,15 @@
 //!   committer role. It validates the next transaction's speculative run by value
 //!   ([`validate`]): every value the run read must equal what the committed prefix holds now,
 //!   except balances the run never looked at, which commit as deltas (fees to the beneficiary
-//!   and credits commute), the sender's if it did not drop, and nonces it did not depend on.
+//!   and credits commute), the sender's while it covers the transaction's cost, and nonces
+//!   it did not depend on (a run reads its sender with the nonce its transaction carries).
 //!   A stale or failed run is executed again on the committed state by
 //!   the committer itself, which then needs no validation; so is the next transaction if no
 //!   thread has started it.
 //!   Commits that no transaction is predicted to read wait in the committer's own layer and
 //!   reach the shared state every few commits: each write to it costs every reader a miss.
 //! - Otherwise a thread runs speculatively the lowest transaction whose predecessors in the
-//!   predicted graph (normally [`crate::graph::Relation::ReadsFrom`]'s) are all committed, against the committed state as it is while it
+//!   predicted graph (normally [`crate::graph::ConflictGraph::for_runtime`]'s) are all committed, against the committed state as it is while it
 //!   runs (read under a lock, without an inspector: [`observe`]). When none is, and the
 //!   committer waits for a transaction still running, predecessors that ran speculatively
 //!   count too: their successors read the changes of those runs over the committed state, so
