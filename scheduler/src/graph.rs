@@ -1,6 +1,6 @@
 //! The conflict DAG of a block: one node per transaction, an edge `i -> j` (`i < j`) when `j`
 //! must run after `i`, labelled with the locations or scopes that cause it. The runtime plans on
-//! a sparser graph of the same kind ([`Relation::ReadsFrom`]).
+//! a sparser graph of the same kind ([`ConflictGraph::for_runtime`]).
 //!
 //! The builder indexes locations (last writer, readers and incrementers since) instead of
 //! comparing all pairs, and keeps only the edges no other path implies: the graph is the
