@@ -561,7 +561,15 @@ impl<'c, 'a> Run<'c, 'a> {
             layers: std::slice::from_ref(&committer.pending),
             committed: &shared,
         };
-        let conflicts = stale_locations(&committed, &mut state, &mut observed, tx, self.spurious);
+        let mut nows = Vec::with_capacity(state.len());
+        let conflicts = stale_locations(
+            &committed,
+            &mut state,
+            &mut observed,
+            tx,
+            self.spurious,
+            &mut nows,
+        );
         if !conflicts.is_empty() {
             drop(shared);
             committer.reexecuted.push(Reexecution {
@@ -571,7 +579,7 @@ impl<'c, 'a> Run<'c, 'a> {
             });
             return self.run_and_commit(k, committer, evm);
         }
-        committed.rebase(&mut state);
+        committed.rebase(&mut state, &nows);
         drop(shared);
         Arc::make_mut(&mut committer.pending).apply(&state);
         committer.unpublished += 1;

@@ -166,13 +166,19 @@ pub(super) trait Now {
     /// nobody has written since (validated), into changes to commit over this state: balance
     /// changes become deltas on the current balances (so fee payments and other credits
     /// commute with earlier credits), and fields it did not change keep their current values.
-    fn rebase(&self, state: &mut EvmState) {
-        for (address, account) in state {
+    /// `nows` are the accounts' current states in `state`'s order, as the validator looked
+    /// them up (looked up again where missing).
+    fn rebase(&self, state: &mut EvmState, nows: &[Option<AccountState>]) {
+        for (i, (address, account)) in state.iter_mut().enumerate() {
             // Created and destroyed accounts are written whole (both read the account).
             if !account.is_touched() || account.is_created() || account.is_selfdestructed() {
                 continue;
             }
-            let current = self.account_now(address).unwrap_or(AccountState::EMPTY);
+            let current = match nows.get(i) {
+                Some(now) => *now,
+                None => self.account_now(address),
+            }
+            .unwrap_or(AccountState::EMPTY);
             let original = account.original_info_mut();
             let (balance, nonce, code_hash) =
                 (original.balance, original.nonce, original.code_hash);

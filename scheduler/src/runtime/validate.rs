@@ -18,12 +18,14 @@ use revm::state::{Account, EvmState};
 /// The locations whose value `state` (one execution of `tx`) read differs from the committed
 /// one, sorted; empty when the execution can be committed. `spurious` says whether EIP-161
 /// (Spurious Dragon) applies: before it, an account is alive when it exists, even empty.
+/// `nows` receives each account's committed state, in `state`'s order, for [`Now::rebase`].
 pub(super) fn stale_locations(
     committed: &impl Now,
     state: &mut EvmState,
     observed: &mut Observed,
     tx: &PreparedTx,
     spurious: bool,
+    nows: &mut Vec<Option<AccountState>>,
 ) -> Vec<Location> {
     observed.balances.sort_unstable();
     observed.balances.dedup();
@@ -42,6 +44,7 @@ pub(super) fn stale_locations(
     for (address, account) in state {
         let seen = seen(account);
         let now = committed.account_now(address);
+        nows.push(now);
         let (seen_or_empty, now_or_empty) = (
             seen.unwrap_or(AccountState::EMPTY),
             now.unwrap_or(AccountState::EMPTY),

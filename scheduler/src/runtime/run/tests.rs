@@ -72,7 +72,8 @@ fn a_stale_read_is_named() {
             &mut state,
             &mut observed,
             ctx.tx(0).unwrap(),
-            true
+            true,
+            &mut Vec::new(),
         )
         .is_empty()
     );
@@ -85,6 +86,7 @@ fn a_stale_read_is_named() {
         &mut observed,
         ctx.tx(0).unwrap(),
         true,
+        &mut Vec::new(),
     );
     assert!(stale.contains(&Location::nonce(sender)), "{stale:?}");
     // What is left still covers the transaction's cost: the balance itself is no conflict.
