@@ -4,8 +4,9 @@
 //! result, however the committed state moved while it ran.
 //!
 //! Balances are the exception ([`super::observe`]): one the execution never looked at may
-//! differ, since its change is committed as a delta; so may the caller's, as long as it did
-//! not drop, and the nonce of an account whose nonce the execution did not depend on.
+//! differ, since its change is committed as a delta; so may the caller's, as long as it
+//! still covers the transaction's cost, and the nonce of an account whose nonce the execution
+//! did not depend on.
 
 use super::observe::Observed;
 use super::state::Now;
