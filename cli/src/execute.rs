@@ -2,16 +2,14 @@
 //! interleaved after a warm-up, medians of several runs.
 
 use crate::blocks::find_block_dirs;
-use alloy_primitives::Address;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lanes_analyzer::{AccessPrediction, BlockInput, Limits, analyze_block};
 use lanes_scheduler::exec::{
     BlockContext, BlockOutcome, PreStateDb, check_header, execute_prepared,
 };
-use lanes_scheduler::graph::ConflictGraph;
 use lanes_scheduler::runtime::{
-    ParallelOutcome, RuntimeOptions, execute_parallel_prepared, planned_speedup,
+    ParallelOutcome, RuntimeOptions, execute_parallel_prepared, planned_speedup, runtime_graph,
 };
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -173,12 +171,7 @@ pub(crate) fn measure(
     let predictions: Vec<AccessPrediction> =
         pool.install(|| analyze_block(input, &Limits::default()));
     // The runtime waits only where a transaction reads what an earlier one changes.
-    let senders: Vec<Address> = input
-        .transactions()
-        .iter()
-        .map(|t| t.inner.signer())
-        .collect();
-    let graph = ConflictGraph::for_runtime(&predictions, &senders);
+    let graph = runtime_graph(&ctx, &predictions);
     let analysis_ms = ms(start);
     // Both modes execute over the same prepared pre-state (code hashed and analysed once,
     // like loading the files) and yield receipts and post-state: the timings are execution

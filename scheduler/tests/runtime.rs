@@ -12,7 +12,7 @@ use lanes_analyzer::{
 };
 use lanes_scheduler::exec::{BlockContext, BlockOutcome, check_header, execute_context};
 use lanes_scheduler::graph::{ConflictGraph, Relation};
-use lanes_scheduler::runtime::{ParallelOutcome, execute_planned};
+use lanes_scheduler::runtime::{ParallelOutcome, execute_planned, runtime_graph};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -66,14 +66,7 @@ fn parallel_over(
     plan: Plan,
 ) -> ParallelOutcome {
     let graph = match plan {
-        Plan::Runtime => {
-            let senders: Vec<Address> = input
-                .transactions()
-                .iter()
-                .map(|t| t.inner.signer())
-                .collect();
-            ConflictGraph::for_runtime(predictions, &senders)
-        }
+        Plan::Runtime => runtime_graph(ctx, predictions),
         Plan::ReadsFrom => ConflictGraph::build_with(predictions, Relation::ReadsFrom),
         Plan::Conflicts => ConflictGraph::build(predictions),
     };

@@ -3,8 +3,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lanes_analyzer::{BlockInput, Limits, analyze_block};
 use lanes_scheduler::exec::BlockContext;
-use lanes_scheduler::graph::ConflictGraph;
-use lanes_scheduler::runtime::{RuntimeOptions, execute_parallel};
+use lanes_scheduler::runtime::{RuntimeOptions, execute_parallel, runtime_graph};
 use lanes_scheduler::{Workload, WorkloadKind, execute_sequential, plan};
 use std::time::Duration;
 
@@ -51,12 +50,7 @@ pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
         b.iter(|| execute_sequential(input).expect("the block executes"));
     });
     let ctx = BlockContext::new(input).expect("the block executes");
-    let senders: Vec<_> = input
-        .transactions()
-        .iter()
-        .map(|t| t.inner.signer())
-        .collect();
-    let graph = ConflictGraph::for_runtime(&predictions, &senders);
+    let graph = runtime_graph(&ctx, &predictions);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()

@@ -43,7 +43,8 @@ use crate::exec::{
     BlockContext, BlockOutcome, ExecError, PreStateDb, execute_context, execute_prepared,
 };
 use crate::graph::ConflictGraph;
-use lanes_analyzer::{BlockInput, Location};
+use alloy_primitives::Address;
+use lanes_analyzer::{AccessPrediction, BlockInput, Location};
 use serde::Serialize;
 
 /// Blocks with fewer transactions than this run sequentially. Size alone decides little
@@ -119,6 +120,13 @@ impl ParallelOutcome {
             sequential: true,
         }
     }
+}
+
+/// The graph the runtime plans `ctx`'s block on: [`ConflictGraph::for_runtime`] with each
+/// transaction's sender.
+pub fn runtime_graph(ctx: &BlockContext, predictions: &[AccessPrediction]) -> ConflictGraph {
+    let senders: Vec<Address> = ctx.txs.iter().map(|t| t.env.caller).collect();
+    ConflictGraph::for_runtime(predictions, &senders)
 }
 
 /// Executes the block on the current rayon pool ([`execute_planned`]), or sequentially when
