@@ -34,9 +34,10 @@ pub(super) fn stale_locations(
     observed.liveness.dedup();
     observed.nonces.sort_unstable();
     observed.nonces.dedup();
-    let strict = |address: &Address, account: &Account| {
-        *address == tx.env.caller
-            || account.is_created()
+    // Compared whole, balance included: what the transaction creates or destroys, balances it
+    // looked at, EIP-7702 authorities. The caller is compared whole too, except its balance.
+    let whole = |address: &Address, account: &Account| {
+        account.is_created()
             || account.is_selfdestructed()
             || observed.balances.binary_search(address).is_ok()
             || tx.authorities.contains(address)
@@ -50,7 +51,8 @@ pub(super) fn stale_locations(
             seen.unwrap_or(AccountState::EMPTY),
             now.unwrap_or(AccountState::EMPTY),
         );
-        let strict = strict(address, account);
+        let whole = whole(address, account);
+        let strict = whole || *address == tx.env.caller;
         // Only the caller (against the transaction), a creator (for the address it creates)
         // and a create target (collision) read a nonce, besides emptiness (liveness, below):
         // an account the transaction only called or credited keeps its current nonce at
@@ -71,7 +73,7 @@ pub(super) fn stale_locations(
                 stale.push(Location::code(*address));
             }
             if seen_or_empty.balance != now_or_empty.balance
-                && !still_sufficient(address, account, now_or_empty, tx, observed)
+                && (whole || !covers_cost(now_or_empty, tx))
             {
                 stale.push(Location::balance(*address));
             }
@@ -92,28 +94,16 @@ pub(super) fn stale_locations(
     stale
 }
 
-/// Whether the caller's balance changed in a way its execution cannot tell: execution only
-/// checks it against the most the transaction may cost (revm's `max_balance_spending`; unless
-/// it read it, then it is observed), which the run passed, and the debit is the same whatever
-/// the balance, so rebase commits it as a delta. So a transaction need not wait for credits
-/// to its sender (a hot wallet receiving deposits, a beneficiary paid fees before it sends) nor
-/// for its sender's earlier debits, as long as the balance now still covers its cost.
-fn still_sufficient(
-    address: &Address,
-    account: &Account,
-    now: AccountState,
-    tx: &PreparedTx,
-    observed: &Observed,
-) -> bool {
-    *address == tx.env.caller
-        && !account.is_created()
-        && !account.is_selfdestructed()
-        && !tx.authorities.contains(address)
-        && observed.balances.binary_search(address).is_err()
-        && tx
-            .env
-            .max_balance_spending()
-            .is_ok_and(|cost| now.balance >= cost)
+/// Whether the caller's balance `now` still passes the only check execution makes of it
+/// (unless it read it, then it is observed): against the most the transaction may cost
+/// (revm's `max_balance_spending`), which the run passed; the debit is the same whatever the
+/// balance, so rebase commits it as a delta. So a transaction need not wait for credits to its
+/// sender (a hot wallet receiving deposits, a beneficiary paid fees before it sends) nor for its
+/// sender's earlier debits, as long as the balance still covers its cost.
+fn covers_cost(now: AccountState, tx: &PreparedTx) -> bool {
+    tx.env
+        .max_balance_spending()
+        .is_ok_and(|cost| now.balance >= cost)
 }
 
 /// The account as the execution loaded it, `None` when it did not exist.
