@@ -484,7 +484,7 @@ impl<'c, 'a> Run<'c, 'a> {
                     // transaction it releases reads the shared state: publish first (under
                     // the lock only then, since it holds back every worker).
                     let mut sched = self.sched();
-                    if self.feeds[k] && sched.releases(k) {
+                    if sched.releases(k) {
                         self.publish(committer);
                     }
                     sched.committed(k);
