@@ -275,6 +275,10 @@ impl<S: StateView> StateView for Shared<'_, '_, S> {
         self.with(|v| v.nonce(address))
     }
 
+    fn known_empty(&self, address: &Address) -> bool {
+        self.with(|v| v.known_empty(address))
+    }
+
     fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
         self.with(|v| v.storage(address, slot))
     }

@@ -17,6 +17,7 @@ enum Query {
     Code(Address, Option<Arc<ContractCode>>),
     Balance(Address, Option<U256>),
     Nonce(Address, Option<u64>),
+    Empty(Address, bool),
     Storage(Address, U256, Option<U256>),
     Alternatives(Address, U256, Option<Vec<U256>>),
 }
@@ -38,6 +39,7 @@ impl Query {
             Self::Code(a, v) => same_code(state.code(a).as_ref(), v.as_ref()),
             Self::Balance(a, v) => state.balance(a) == *v,
             Self::Nonce(a, v) => state.nonce(a) == *v,
+            Self::Empty(a, v) => state.known_empty(a) == *v,
             Self::Storage(a, s, v) => state.storage(a, s) == *v,
             Self::Alternatives(a, s, v) => state.storage_alternatives(a, s) == *v,
         }
@@ -163,6 +165,12 @@ impl<S: StateView> StateView for Logged<'_, S> {
         v
     }
 
+    fn known_empty(&self, address: &Address) -> bool {
+        let v = self.state.known_empty(address);
+        self.note(Query::Empty(*address, v));
+        v
+    }
+
     fn storage(&self, address: &Address, slot: &U256) -> Option<U256> {
         let v = self.state.storage(address, slot);
         self.note(Query::Storage(*address, *slot, v));
@@ -233,6 +241,41 @@ mod tests {
     fn an_analysis_ahead_is_outdated_once_a_commit_before_it_changed_an_answer() {
         assert_eq!(watched(Some(U256::from(2))), Standing::Outdated);
         assert_eq!(watched(None), Standing::Outdated);
+    }
+
+    /// An account whose balance the test changes as a commit would.
+    struct Account(Mutex<Option<U256>>);
+
+    impl StateView for Account {
+        fn exists(&self, _: &Address) -> Option<bool> {
+            Some(true)
+        }
+        fn code(&self, _: &Address) -> Option<Arc<ContractCode>> {
+            None
+        }
+        fn balance(&self, _: &Address) -> Option<U256> {
+            *self.0.lock().unwrap()
+        }
+        fn nonce(&self, _: &Address) -> Option<u64> {
+            Some(0)
+        }
+        fn storage(&self, _: &Address, _: &U256) -> Option<U256> {
+            None
+        }
+    }
+
+    #[test]
+    fn an_emptiness_check_holds_while_its_verdict_does() {
+        let account = Account(Mutex::new(Some(U256::from(5))));
+        let logged = Logged::new(&account);
+        assert!(!logged.known_empty(&Address::ZERO));
+        let answers = logged.into_answers();
+        // An earlier transaction moved the balance: unknown now, still not known empty.
+        *account.0.lock().unwrap() = None;
+        assert!(answers.hold(&account));
+        // Emptied: the verdict changed.
+        *account.0.lock().unwrap() = Some(U256::ZERO);
+        assert!(!answers.hold(&account));
     }
 
     #[test]

@@ -162,6 +162,15 @@ pub trait StateView: Sync {
         let _ = (address, slot);
         None
     }
+    /// Whether the account is known to be empty (EIP-161: no balance, nonce or code); false
+    /// when it is not or may not be. One question, since only the verdict matters: a balance
+    /// the block has made unknown, or a nonce it has raised, leaves the verdict as it was, and
+    /// an analysis made ahead of block order that asked it stays valid.
+    fn known_empty(&self, address: &Address) -> bool {
+        self.balance(address) == Some(U256::ZERO)
+            && self.nonce(address) == Some(0)
+            && self.code(address).is_none()
+    }
     /// True when the analysis asking is no longer wanted (one made ahead of block order that
     /// the complete state contradicts): the analyzer stops at its next question or branch.
     fn outdated(&self) -> bool {

@@ -25,11 +25,7 @@ pub(crate) fn touch_changes_existence(
     let clearing = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
     match state.exists(target) {
         Some(false) => true,
-        Some(true) if clearing && !credit => {
-            state.balance(target) == Some(U256::ZERO)
-                && state.nonce(target) == Some(0)
-                && state.code(target).is_none()
-        }
+        Some(true) if clearing && !credit => state.known_empty(target),
         _ => false,
     }
 }
