@@ -15,6 +15,7 @@ use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteG
 use revm::context_interface::result::{ExecutionResult, ResultAndState};
 use revm::inspector::NoOpInspector;
 use revm::primitives::hardfork::SpecId;
+use revm::state::EvmState;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +75,8 @@ enum Status {
 struct Speculative {
     result: Result<ResultAndState, ExecError>,
     observed: Observed,
+    /// The pool thread that ran it, which gets its state back to free ([`Run::recycle`]).
+    worker: usize,
 }
 
 /// Which transaction may run, and the speculative results not committed yet.
@@ -345,6 +348,10 @@ struct Run<'c, 'a> {
     committer: Mutex<Committer>,
     finished: AtomicBool,
     signal: Signal,
+    /// Per pool thread, states of its runs that another thread committed, for it to free:
+    /// the allocator frees a block on the thread that allocated it for much less than on
+    /// another, which queues it for the owner (a few percent of a parallel run otherwise).
+    bins: Vec<Mutex<Vec<EvmState>>>,
 }
 
 /// How long an idle worker spins before it parks: the commit that releases its next
@@ -378,6 +385,9 @@ impl<'c, 'a> Run<'c, 'a> {
             }),
             finished: AtomicBool::new(n == 0),
             signal: Signal::default(),
+            bins: (0..rayon::current_num_threads())
+                .map(|_| Mutex::default())
+                .collect(),
         }
     }
 
@@ -414,6 +424,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 task = self.sched().take_ready();
             }
             if let Some((j, reads)) = task.take() {
+                self.empty_bin();
                 let run = self.speculate(j, reads, &mut evm);
                 let layer = match &run.result {
                     Ok(outcome) if self.feeds[j] => Some(Layer::of(&outcome.state)),
@@ -445,7 +456,32 @@ impl<'c, 'a> Run<'c, 'a> {
         evm.db_mut().set_sender(None);
         evm.db_mut().set_reads(Reads::Committed(Vec::new()));
         let observed = std::mem::take(evm.db_mut().observed());
-        Speculative { result, observed }
+        Speculative {
+            result,
+            observed,
+            worker: rayon::current_thread_index().unwrap_or_default(),
+        }
+    }
+
+    /// Frees `state`, a run of pool thread `worker`: here if this is that thread, else there.
+    fn recycle(&self, worker: usize, state: EvmState) {
+        match self.bins.get(worker) {
+            Some(bin) if rayon::current_thread_index() != Some(worker) => {
+                bin.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(state);
+            }
+            _ => drop(state),
+        }
+    }
+
+    /// Frees what other threads committed of this thread's runs.
+    fn empty_bin(&self) {
+        let Some(bin) = rayon::current_thread_index().and_then(|i| self.bins.get(i)) else {
+            return;
+        };
+        let states = std::mem::take(&mut *bin.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(states);
     }
 
     /// Commits in block order for as long as the next transaction is available; true when it
@@ -540,6 +576,7 @@ impl<'c, 'a> Run<'c, 'a> {
         let Speculative {
             result,
             mut observed,
+            worker,
         } = *run;
         let ResultAndState { result, mut state } = match result {
             Ok(outcome) => outcome,
@@ -572,6 +609,7 @@ impl<'c, 'a> Run<'c, 'a> {
         );
         if !conflicts.is_empty() {
             drop(shared);
+            self.recycle(worker, state);
             committer.reexecuted.push(Reexecution {
                 tx: k,
                 conflicts,
@@ -582,6 +620,7 @@ impl<'c, 'a> Run<'c, 'a> {
         committed.rebase(&mut state, &nows);
         drop(shared);
         Arc::make_mut(&mut committer.pending).apply(&state);
+        self.recycle(worker, state);
         committer.unpublished += 1;
         Ok(result)
     }
