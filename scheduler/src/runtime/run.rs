@@ -89,7 +89,7 @@ struct Sched {
     status: Vec<Status>,
     results: Vec<Option<Box<Speculative>>>,
     /// Ready transactions, lowest first (entries whose status moved on are skipped).
-    ready: BinaryHeap<Reverse<usize>>,
+    ready: ReadyQueue,
     /// `predecessors[j]`: the transactions `j` depends on in the graph.
     predecessors: Vec<Vec<usize>>,
     /// `guessed[j][n]`: whether `j`'s dependency on `predecessors[j][n]` rests on widened
@@ -141,7 +141,7 @@ impl Sched {
         let mut sched = Self {
             status: vec![Status::Waiting; n],
             results: (0..n).map(|_| None).collect(),
-            ready: BinaryHeap::new(),
+            ready: ReadyQueue::default(),
             predecessors,
             guessed,
             guessing,
@@ -155,7 +155,8 @@ impl Sched {
         };
         for j in 0..n {
             if sched.blocking[j] == 0 {
-                sched.make_ready(j);
+                sched.status[j] = Status::Ready;
+                sched.ready.first.push(j);
             }
         }
         sched
@@ -164,7 +165,7 @@ impl Sched {
     fn make_ready(&mut self, j: usize) {
         if self.status[j] == Status::Waiting {
             self.status[j] = Status::Ready;
-            self.ready.push(Reverse(j));
+            self.ready.later.push(Reverse(j));
         }
     }
 
@@ -207,7 +208,7 @@ impl Sched {
     /// otherwise wait (behind a long transaction the committer waits for).
     fn take_ready(&mut self) -> Option<(usize, Reads)> {
         loop {
-            while let Some(Reverse(j)) = self.ready.pop() {
+            while let Some(j) = self.ready.pop() {
                 if self.status[j] == Status::Ready {
                     return Some(self.start(j));
                 }
@@ -305,6 +306,30 @@ impl Sched {
         if ran && self.committed <= j && self.has_successors(j) {
             self.layers[j] = layer.map(Arc::new);
             self.held.push(j);
+        }
+    }
+}
+
+/// Ready transactions, lowest first: those ready from the start (most of a block, in order)
+/// in a list read once, the few that become ready later in a heap; one heap of thousands cost
+/// a sift through cache lines the other worker had just written at every pop.
+#[derive(Default)]
+struct ReadyQueue {
+    first: Vec<usize>,
+    next: usize,
+    later: BinaryHeap<Reverse<usize>>,
+}
+
+impl ReadyQueue {
+    fn pop(&mut self) -> Option<usize> {
+        let first = self.first.get(self.next).copied();
+        match (first, self.later.peek()) {
+            (Some(f), Some(&Reverse(l))) if l < f => self.later.pop().map(|Reverse(l)| l),
+            (Some(f), _) => {
+                self.next += 1;
+                Some(f)
+            }
+            (None, _) => self.later.pop().map(|Reverse(l)| l),
         }
     }
 }

@@ -354,3 +354,16 @@ fn a_creators_nonce_is_a_conflict_even_when_a_revert_undid_its_bump() {
     let (_dir, input) = block(C, 1, code, 0, None);
     assert!(conflicts(&second_runs_first(&input)).contains(&Location::nonce(addr(C))));
 }
+
+#[test]
+fn ready_transactions_come_lowest_first_from_both_lists() {
+    let mut queue = ReadyQueue {
+        first: vec![0, 2, 5],
+        ..ReadyQueue::default()
+    };
+    for j in [7, 1, 3] {
+        queue.later.push(Reverse(j));
+    }
+    let order: Vec<usize> = std::iter::from_fn(|| queue.pop()).collect();
+    assert_eq!(order, [0, 1, 2, 3, 5, 7]);
+}
