@@ -171,7 +171,7 @@ pub(crate) fn measure(
     let predictions: Vec<AccessPrediction> =
         pool.install(|| analyze_block(input, &Limits::default()));
     // The runtime waits only where a transaction reads what an earlier one changes.
-    let graph = runtime_graph(&ctx, &predictions);
+    let graph = runtime_graph(input, &ctx, &predictions);
     let analysis_ms = ms(start);
     // Both modes execute over the same prepared pre-state (code hashed and analysed once,
     // like loading the files) and yield receipts and post-state: the timings are execution

@@ -198,12 +198,13 @@ impl ConflictGraph {
     }
 
     /// The graph the parallel runtime plans on: [`Relation::ReadsFrom`], where transaction
-    /// `j`'s own debit (the nonce and balance of `senders[j]`) counts as an increment. The
-    /// runtime runs a transaction on the nonce it carries and only checks at commit that its
-    /// sender's balance still covers its cost, so a sender's next transaction need not wait
-    /// for its last one (an exchange's or an airdrop's hundreds of transactions in a block);
-    /// anything that reads such a balance still waits for every debit and credit before it.
-    pub fn for_runtime<A: Accesses>(txs: &[A], senders: &[Address]) -> Self {
+    /// `j`'s own debit (the nonce and balance of `senders[j]`, when given) counts as an
+    /// increment. The runtime runs a transaction on the nonce it carries and only checks at
+    /// commit that its sender's balance still covers its cost, so a sender's next transaction
+    /// need not wait for its last one (an exchange's or an airdrop's hundreds of transactions
+    /// in a block); anything that reads such a balance still waits for every debit and credit
+    /// before it. A sender not given (one the block must fund first) keeps its debit a write.
+    pub fn for_runtime<A: Accesses>(txs: &[A], senders: &[Option<Address>]) -> Self {
         Self::from_edges(
             txs.len(),
             index::build_edges(txs, Relation::ReadsFrom, senders),

@@ -66,7 +66,7 @@ fn parallel_over(
     plan: Plan,
 ) -> ParallelOutcome {
     let graph = match plan {
-        Plan::Runtime => runtime_graph(ctx, predictions),
+        Plan::Runtime => runtime_graph(input, ctx, predictions),
         Plan::ReadsFrom => ConflictGraph::build_with(predictions, Relation::ReadsFrom),
         Plan::Conflicts => ConflictGraph::build(predictions),
     };

@@ -50,7 +50,7 @@ pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
         b.iter(|| execute_sequential(input).expect("the block executes"));
     });
     let ctx = BlockContext::new(input).expect("the block executes");
-    let graph = runtime_graph(&ctx, &predictions);
+    let graph = runtime_graph(input, &ctx, &predictions);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()

@@ -236,7 +236,7 @@ fn accesses<A: Accesses>(tx: &A, debited: Option<Address>) -> Vec<(Region, Acces
 pub(super) fn build_edges<A: Accesses>(
     txs: &[A],
     relation: Relation,
-    debited: &[Address],
+    debited: &[Option<Address>],
 ) -> BTreeMap<(usize, usize), Dependency> {
     let mut origins = SlotOrigins::default();
     let mut families: BTreeMap<Address, Vec<U256>> = BTreeMap::new();
@@ -264,7 +264,7 @@ pub(super) fn build_edges<A: Accesses>(
     let mut ancestors = Ancestors::new(txs.len());
     let mut found = Vec::new();
     for (j, tx) in txs.iter().enumerate() {
-        let regions: Vec<(RegionId, Access)> = accesses(tx, debited.get(j).copied())
+        let regions: Vec<(RegionId, Access)> = accesses(tx, debited.get(j).copied().flatten())
             .into_iter()
             .map(|(r, a)| (index.id(r), a))
             .collect();

@@ -206,7 +206,7 @@ fn a_senders_transactions_do_not_wait_for_each_other_in_the_runtimes_graph() {
     let mut reader = transfer(1, coinbase);
     reader.insert(Location::balance(sender(0)), Access::Read);
     txs.push(reader);
-    let senders = [sender(0), sender(0), sender(0), sender(1)];
+    let mut senders = [sender(0), sender(0), sender(0), sender(1)].map(Some);
     let reads_from = ConflictGraph::build_with(&txs, Relation::ReadsFrom);
     assert_eq!(reads_from.predecessors(2), vec![1], "a nonce chain");
     let runtime = ConflictGraph::for_runtime(&txs, &senders);
@@ -217,6 +217,10 @@ fn a_senders_transactions_do_not_wait_for_each_other_in_the_runtimes_graph() {
         vec![0, 1, 2],
         "the reader sees every debit"
     );
+    // A sender that cannot pay before the block: its debit waits for every change before.
+    senders[2] = None;
+    let runtime = ConflictGraph::for_runtime(&txs, &senders);
+    assert_eq!(runtime.predecessors(2), vec![0, 1]);
 }
 
 proptest! {
@@ -227,18 +231,22 @@ proptest! {
     #[test]
     fn the_runtimes_graph_takes_a_senders_writes_as_debits(
         raw in prop::collection::vec(raw_tx(), 0..14),
-        picks in prop::collection::vec(0u8..4, 14),
+        picks in prop::collection::vec(0u8..5, 14),
     ) {
         let u = universe();
         let txs: Vec<AccessSet> = raw.iter().map(|r| prediction(&u, r).exact).collect();
-        let senders: Vec<Address> = picks.iter().map(|&p| Address::repeat_byte(p)).collect();
+        // Pick 4: a sender not given, whose debit stays a write.
+        let senders: Vec<Option<Address>> = picks
+            .iter()
+            .map(|&p| (p < 4).then(|| Address::repeat_byte(p)))
+            .collect();
         let debited: Vec<AccessSet> = txs
             .iter()
             .zip(&senders)
             .map(|(t, &s)| {
                 let mut d = AccessSet::default();
                 for (l, a) in t.iter() {
-                    let own = l == Location::nonce(s) || l == Location::balance(s);
+                    let own = s.is_some_and(|s| l == Location::nonce(s) || l == Location::balance(s));
                     d.insert(l, if own && a == Access::Write { Access::Increment } else { a });
                 }
                 d

@@ -43,8 +43,9 @@ use crate::exec::{
     BlockContext, BlockOutcome, ExecError, PreStateDb, execute_context, execute_prepared,
 };
 use crate::graph::ConflictGraph;
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 use lanes_analyzer::{AccessPrediction, BlockInput, Location};
+use revm::context_interface::Transaction as _;
 use serde::Serialize;
 
 /// Blocks with fewer transactions than this run sequentially. Size alone decides little
@@ -123,9 +124,30 @@ impl ParallelOutcome {
 }
 
 /// The graph the runtime plans `ctx`'s block on: [`ConflictGraph::for_runtime`] with each
-/// transaction's sender.
-pub fn runtime_graph(ctx: &BlockContext, predictions: &[AccessPrediction]) -> ConflictGraph {
-    let senders: Vec<Address> = ctx.txs.iter().map(|t| t.env.caller).collect();
+/// transaction's sender whose pre-block balance covers the most the transaction may cost. A
+/// sender the block funds first (an exchange wallet topped up, a fresh account) would fail
+/// revm's balance check run early, and be executed again: it waits for the credit instead.
+pub fn runtime_graph(
+    input: &BlockInput,
+    ctx: &BlockContext,
+    predictions: &[AccessPrediction],
+) -> ConflictGraph {
+    let senders: Vec<Option<Address>> = ctx
+        .txs
+        .iter()
+        .map(|t| {
+            let caller = t.env.caller;
+            let balance = input
+                .prestate
+                .account(&caller)
+                .map_or(U256::ZERO, |a| a.balance);
+            let covered = t
+                .env
+                .max_balance_spending()
+                .is_ok_and(|cost| balance >= cost);
+            covered.then_some(caller)
+        })
+        .collect();
     ConflictGraph::for_runtime(predictions, &senders)
 }
 
