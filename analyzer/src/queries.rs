@@ -192,8 +192,20 @@ impl<S: StateView> StateView for Logged<'_, S> {
 mod tests {
     use super::*;
 
-    /// One storage value, changed by the test as a commit would.
-    struct Cell(Mutex<Option<U256>>);
+    /// One storage value and one balance, changed by the test as a commit would.
+    struct Cell {
+        storage: Mutex<Option<U256>>,
+        balance: Mutex<Option<U256>>,
+    }
+
+    impl Cell {
+        fn new(storage: Option<U256>, balance: Option<U256>) -> Self {
+            Self {
+                storage: Mutex::new(storage),
+                balance: Mutex::new(balance),
+            }
+        }
+    }
 
     impl StateView for Cell {
         fn exists(&self, _: &Address) -> Option<bool> {
@@ -203,18 +215,18 @@ mod tests {
             None
         }
         fn balance(&self, _: &Address) -> Option<U256> {
-            Some(U256::ZERO)
+            *self.balance.lock().unwrap()
         }
         fn nonce(&self, _: &Address) -> Option<u64> {
             Some(0)
         }
         fn storage(&self, _: &Address, _: &U256) -> Option<U256> {
-            *self.0.lock().unwrap()
+            *self.storage.lock().unwrap()
         }
     }
 
     fn watched(changed: Option<U256>) -> Standing {
-        let cell = Cell(Mutex::new(Some(U256::from(1))));
+        let cell = Cell::new(Some(U256::from(1)), Some(U256::ZERO));
         let committed = AtomicUsize::new(3);
         let logged = Logged::watching(&cell, &committed, 5);
         assert_eq!(
@@ -224,7 +236,7 @@ mod tests {
         assert_eq!(logged.standing(), Standing::Pending);
         assert!(!logged.outdated());
         // Transactions 3 and 4 commit; the next question checks the answers so far.
-        *cell.0.lock().unwrap() = changed;
+        *cell.storage.lock().unwrap() = changed;
         committed.store(5, Ordering::Release);
         logged.nonce(&Address::ZERO);
         let standing = logged.standing();
@@ -243,44 +255,23 @@ mod tests {
         assert_eq!(watched(None), Standing::Outdated);
     }
 
-    /// An account whose balance the test changes as a commit would.
-    struct Account(Mutex<Option<U256>>);
-
-    impl StateView for Account {
-        fn exists(&self, _: &Address) -> Option<bool> {
-            Some(true)
-        }
-        fn code(&self, _: &Address) -> Option<Arc<ContractCode>> {
-            None
-        }
-        fn balance(&self, _: &Address) -> Option<U256> {
-            *self.0.lock().unwrap()
-        }
-        fn nonce(&self, _: &Address) -> Option<u64> {
-            Some(0)
-        }
-        fn storage(&self, _: &Address, _: &U256) -> Option<U256> {
-            None
-        }
-    }
-
     #[test]
     fn an_emptiness_check_holds_while_its_verdict_does() {
-        let account = Account(Mutex::new(Some(U256::from(5))));
+        let account = Cell::new(None, Some(U256::from(5)));
         let logged = Logged::new(&account);
         assert!(!logged.known_empty(&Address::ZERO));
         let answers = logged.into_answers();
         // An earlier transaction moved the balance: unknown now, still not known empty.
-        *account.0.lock().unwrap() = None;
+        *account.balance.lock().unwrap() = None;
         assert!(answers.hold(&account));
         // Emptied: the verdict changed.
-        *account.0.lock().unwrap() = Some(U256::ZERO);
+        *account.balance.lock().unwrap() = Some(U256::ZERO);
         assert!(!answers.hold(&account));
     }
 
     #[test]
     fn an_unwatched_log_stays_pending() {
-        let cell = Cell(Mutex::new(None));
+        let cell = Cell::new(None, Some(U256::ZERO));
         let logged = Logged::new(&cell);
         logged.storage(&Address::ZERO, &U256::ZERO);
         assert_eq!(logged.standing(), Standing::Pending);
