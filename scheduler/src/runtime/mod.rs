@@ -45,7 +45,6 @@ use crate::exec::{
 use crate::graph::ConflictGraph;
 use alloy_primitives::{Address, U256};
 use lanes_analyzer::{AccessPrediction, BlockInput, Location};
-use revm::context_interface::Transaction as _;
 use serde::Serialize;
 
 /// Blocks with fewer transactions than this run sequentially. Size alone decides little
@@ -141,11 +140,7 @@ pub fn runtime_graph(
                 .prestate
                 .account(&caller)
                 .map_or(U256::ZERO, |a| a.balance);
-            let covered = t
-                .env
-                .max_balance_spending()
-                .is_ok_and(|cost| balance >= cost);
-            covered.then_some(caller)
+            validate::covers_cost(balance, t).then_some(caller)
         })
         .collect();
     ConflictGraph::for_runtime(predictions, &senders)

@@ -11,7 +11,7 @@
 use super::observe::Observed;
 use super::state::Now;
 use crate::exec::{AccountState, PreparedTx};
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 use lanes_analyzer::Location;
 use revm::context_interface::Transaction as _;
 use revm::state::{Account, EvmState};
@@ -73,7 +73,7 @@ pub(super) fn stale_locations(
                 stale.push(Location::code(*address));
             }
             if seen_or_empty.balance != now_or_empty.balance
-                && (whole || !covers_cost(now_or_empty, tx))
+                && (whole || !covers_cost(now_or_empty.balance, tx))
             {
                 stale.push(Location::balance(*address));
             }
@@ -94,16 +94,16 @@ pub(super) fn stale_locations(
     stale
 }
 
-/// Whether the caller's balance `now` still passes the only check execution makes of it
+/// Whether the caller's `balance` still passes the only check execution makes of it
 /// (unless it read it, then it is observed): against the most the transaction may cost
 /// (revm's `max_balance_spending`), which the run passed; the debit is the same whatever the
 /// balance, so rebase commits it as a delta. So a transaction need not wait for credits to its
 /// sender (a hot wallet receiving deposits, a beneficiary paid fees before it sends) nor for its
 /// sender's earlier debits, as long as the balance still covers its cost.
-fn covers_cost(now: AccountState, tx: &PreparedTx) -> bool {
+pub(super) fn covers_cost(balance: U256, tx: &PreparedTx) -> bool {
     tx.env
         .max_balance_spending()
-        .is_ok_and(|cost| now.balance >= cost)
+        .is_ok_and(|cost| balance >= cost)
 }
 
 /// The account as the execution loaded it, `None` when it did not exist.
