@@ -3,6 +3,7 @@
 
 use crate::env::BlockEnv;
 use crate::input::BlockInput;
+use crate::input::PreState;
 use crate::limits::Limits;
 use crate::memo::Memo;
 use crate::overlay::{Overlay, Shared};
@@ -12,6 +13,8 @@ use crate::state::BlockState;
 use crate::tx::predict;
 use crate::vm::Post;
 use alloy_consensus::Transaction as _;
+use alloy_primitives::TxKind;
+use alloy_rpc_types_eth::Transaction;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
@@ -33,13 +36,22 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// commits it: the prediction is kept if the complete overlay answers every query the analysis
 /// made as it was answered, else the transaction is analysed again against it. So the result
 /// does not depend on the threads, and a transaction is analysed twice only when one of the
-/// few before it that were still in flight changed what it read.
+/// few before it that were still in flight changed what it read. A transaction that runs no
+/// code (a plain transfer) is left to the committer: handing it over and checking its answers
+/// would cost more than analysing it (on blocks of many transfers, two threads were slower
+/// than one).
 pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPrediction> {
     let env = BlockEnv::from_input(input);
     let state = BlockState::new(&input.prestate);
     let txs = input.transactions();
     let overlay = RwLock::new(Overlay::new(&state));
     let memo = Memo::default();
+    // A transaction that runs no code costs less to analyse in block order, against the
+    // complete state, than to hand to another thread and check against it afterwards.
+    let runs_code: Vec<bool> = txs
+        .iter()
+        .map(|tx| may_run_code(tx, &input.prestate))
+        .collect();
     let ready: Vec<Mutex<Option<Result>>> = txs.iter().map(|_| Mutex::new(None)).collect();
     let taken = AtomicUsize::new(0);
     let committed = AtomicUsize::new(0);
@@ -52,16 +64,20 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
         };
         while let Some(tx) = txs.get(out.len()) {
             let j = out.len();
-            let Some(ahead) = lock(&ready[j]).take() else {
-                break;
+            let ahead = if runs_code[j] {
+                let Some(ahead) = lock(&ready[j]).take() else {
+                    break;
+                };
+                Some(ahead)
+            } else {
+                None
             };
             // Nothing else commits meanwhile: the overlay stays as it is while read.
             let read = overlay.read().unwrap_or_else(PoisonError::into_inner);
             let view = read.view(j);
-            let (prediction, post) = if ahead.2 || ahead.1.answers.hold(&view) {
-                (ahead.0, ahead.1)
-            } else {
-                predict(tx, &env, &view, limits, &memo)
+            let (prediction, post) = match ahead {
+                Some(ahead) if ahead.2 || ahead.1.answers.hold(&view) => (ahead.0, ahead.1),
+                _ => predict(tx, &env, &view, limits, &memo),
             };
             drop(read);
             let mut o = overlay.write().unwrap_or_else(PoisonError::into_inner);
@@ -76,6 +92,10 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
         while committed.load(Ordering::Acquire) < txs.len() {
             commit();
             let k = taken.fetch_add(1, Ordering::Relaxed);
+            if runs_code.get(k) == Some(&false) {
+                // Left to the committer.
+                continue;
+            }
             if let Some(tx) = txs.get(k) {
                 // With every transaction before it committed, the state it sees is complete and
                 // stays so (nothing can commit before it): read without checks, under one lock.
@@ -119,4 +139,17 @@ pub fn analyze_block(input: &BlockInput, limits: &Limits) -> Vec<AccessPredictio
         run();
     });
     results.into_inner().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether `tx` may run code: all but a call without an authorization list to an account that
+/// has no code before the block (code the block deploys there first is still found: the
+/// committer analyses against the complete state).
+fn may_run_code(tx: &Transaction, pre: &PreState) -> bool {
+    match tx.kind() {
+        TxKind::Call(to) => {
+            tx.authorization_list().is_some()
+                || pre.account(&to).is_some_and(|a| !a.code.is_empty())
+        }
+        TxKind::Create => true,
+    }
 }

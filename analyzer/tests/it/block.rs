@@ -125,3 +125,41 @@ fn a_chain_of_dependent_transactions_gives_the_same_predictions_on_any_thread_co
         assert_eq!(on(threads), one, "{threads} threads");
     }
 }
+
+#[test]
+fn a_call_into_code_the_block_deploys_is_analysed_like_any_other_on_any_thread_count() {
+    // Init code returning runtime code `sstore(0, 1)`: PUSH6 <runtime> PUSH1 0 MSTORE
+    // PUSH1 6 PUSH1 26 RETURN.
+    let init = [
+        0x65, 0x60, 0x01, 0x60, 0x00, 0x55, 0x00, 0x60, 0x00, 0x52, 0x60, 0x06, 0x60, 0x1a, 0xf3,
+    ];
+    let created = super::common::SENDER.create(0);
+    let mut txs = vec![tx(None, 0, &init)];
+    // Calls without input to an account with no code before the block, among plain transfers:
+    // the first kind is not a plain transfer at all.
+    for i in 1..40u8 {
+        let to = if i % 3 == 0 {
+            created
+        } else {
+            Address::repeat_byte(i)
+        };
+        txs.push(tx(Some(to), 1, &[]));
+    }
+    let input = block_input(state(&[]), txs);
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| analyze_block(&input, &Limits::default()))
+    };
+    let one = on(1);
+    for (i, p) in one.iter().enumerate().skip(1) {
+        let deployed = slot(created, U256::ZERO);
+        let expected = (i % 3 == 0).then_some(Access::Write);
+        assert_eq!(p.exact.get(&deployed), expected, "tx {i}");
+    }
+    for threads in [2, 3, 4] {
+        assert_eq!(on(threads), one, "{threads} threads");
+    }
+}
