@@ -9,8 +9,8 @@ use std::sync::{Mutex, PoisonError};
 /// Longest preimage kept (two words and a little more).
 const MAX_PREIMAGE: usize = 96;
 
-/// A precompile call's result: success and output.
-pub(crate) type Called = Option<(bool, Bytes)>;
+/// A precompile call's result: success, the gas it charged, and output.
+pub(crate) type Called = Option<(bool, u64, Bytes)>;
 
 /// Precompile calls by target and input.
 type Calls = HashMap<(Address, Box<[u8]>), Called>;

@@ -117,6 +117,12 @@ pub struct AccessPrediction {
     /// Pre-block state values the prediction relied on (e.g. a proxy's implementation slot);
     /// if an earlier transaction of the block changes one, the prediction may be stale.
     pub assumptions: Vec<Location>,
+    /// How much the transaction computes, in steps: the opcodes of the longest path the
+    /// analysis followed, a precompile counting as the gas it charges (ECRECOVER's 3,000 take
+    /// about as long as 3,000 simple opcodes). A far better measure of execution time than the
+    /// gas limit.
+    #[serde(default)]
+    pub work: u64,
 }
 
 impl AccessPrediction {

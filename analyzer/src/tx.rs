@@ -181,6 +181,7 @@ pub(crate) fn predict(
     outcome.exact.add_to(&mut prediction.exact);
     prediction.widened = outcome.widened.into_iter().collect();
     prediction.origins = outcome.origins;
+    prediction.work = outcome.work;
     let mut assumptions: Vec<Location> = outcome
         .seen
         .iter()

@@ -9,7 +9,7 @@ use lanes_scheduler::exec::{
     BlockContext, BlockOutcome, PreStateDb, check_header, execute_prepared,
 };
 use lanes_scheduler::runtime::{
-    ParallelOutcome, RuntimeOptions, execute_parallel_prepared, planned_speedup, runtime_graph,
+    ParallelOutcome, RuntimeOptions, execute_parallel_prepared, planned_speedup, runtime_plan,
 };
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -171,14 +171,14 @@ pub(crate) fn measure(
     let predictions: Vec<AccessPrediction> =
         pool.install(|| analyze_block(input, &Limits::default()));
     // The runtime waits only where a transaction reads what an earlier one changes.
-    let graph = runtime_graph(input, &ctx, &predictions);
+    let plan = runtime_plan(input, &ctx, &predictions);
     let analysis_ms = ms(start);
     // Both modes execute over the same prepared pre-state (code hashed and analysed once,
     // like loading the files) and yield receipts and post-state: the timings are execution
     // only; the header commitments are timed apart (`commitments_ms`).
     let pre = PreStateDb::new(input);
     let sequential = || execute_prepared(&pre, &ctx);
-    let parallel = || execute_parallel_prepared(&pre, &ctx, &graph, options);
+    let parallel = || execute_parallel_prepared(&pre, &ctx, &plan, options);
     // Both modes start on the same pool thread, so neither finds the other's caches cold.
     let (reference, first, mut seq_ms, mut par_ms) = pool.install(|| {
         let reference: BlockOutcome = sequential()?;
@@ -225,7 +225,7 @@ pub(crate) fn measure(
         txs: ctx.len(),
         gas: reference.gas_used,
         speculated: first.speculated,
-        planned_speedup: pool.install(|| planned_speedup(&ctx, &graph, pool.current_num_threads())),
+        planned_speedup: planned_speedup(&plan, pool.current_num_threads()),
         fell_back: first.sequential,
     })
 }

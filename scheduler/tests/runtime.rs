@@ -12,7 +12,7 @@ use lanes_analyzer::{
 };
 use lanes_scheduler::exec::{BlockContext, BlockOutcome, check_header, execute_context};
 use lanes_scheduler::graph::{ConflictGraph, Relation};
-use lanes_scheduler::runtime::{ParallelOutcome, execute_planned, runtime_graph};
+use lanes_scheduler::runtime::{ParallelOutcome, execute_planned, runtime_plan};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -66,7 +66,7 @@ fn parallel_over(
     plan: Plan,
 ) -> ParallelOutcome {
     let graph = match plan {
-        Plan::Runtime => runtime_graph(input, ctx, predictions),
+        Plan::Runtime => runtime_plan(input, ctx, predictions).graph,
         Plan::ReadsFrom => ConflictGraph::build_with(predictions, Relation::ReadsFrom),
         Plan::Conflicts => ConflictGraph::build(predictions),
     };

@@ -203,14 +203,15 @@ impl<S: StateView> Machine<'_, S> {
                     .get(&target)?
                     .execute(input.bytes(), u64::MAX / 2, 0)
                     .ok()?;
-                Some((result.status.is_success(), result.bytes))
+                Some((result.status.is_success(), result.gas_used, result.bytes))
             })
         } else {
             None
         };
-        let Some((success, bytes)) = result else {
+        let Some((success, gas, bytes)) = result else {
             return unknown_result(path, ret_offset, ret_len);
         };
+        path.work += gas;
         let frame = path.frames.last_mut().expect("a running frame");
         let output = if success {
             Data::concrete(&bytes)

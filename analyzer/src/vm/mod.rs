@@ -69,6 +69,8 @@ pub(crate) struct Outcome {
     pub(crate) seen: Vec<(Location, U256)>,
     /// State left behind by the finished paths, for the transactions after this one.
     pub(crate) post: Post,
+    /// The work of the longest path (see [`crate::AccessPrediction::work`]).
+    pub(crate) work: u64,
 }
 
 /// Accesses gathered over paths: for each location, the kinds it had (a bit per [`Access`]).
@@ -381,6 +383,7 @@ impl<'a, S: StateView> Machine<'a, S> {
 
     fn run_path(&mut self, mut path: Path) {
         loop {
+            self.out.work = self.out.work.max(path.work);
             if path.frames.is_empty() {
                 return;
             }
@@ -406,6 +409,8 @@ impl<'a, S: StateView> Machine<'a, S> {
                 .unwrap_or_default();
             // Every opcode costs at least 1 gas; the one `step` runs, at least its static gas.
             path.gas += self.steps - before - 1 + u64::from(self.gas[usize::from(opcode)]);
+            path.work += self.steps - before;
+            self.out.work = self.out.work.max(path.work);
             if path.gas > self.tx.gas_limit {
                 // The transaction cannot pay for this path: a frame on it runs out of gas.
                 // Taken as the running one, as the EVM does; its caller goes on with the gas

@@ -92,6 +92,9 @@ pub(crate) struct Path {
     pub(crate) accesses: Vec<(Location, Access)>,
     /// A lower bound of the gas spent on this path: one per opcode, or its static cost.
     pub(crate) gas: u64,
+    /// Opcodes interpreted on this path (before a fork, those of the path it forked from),
+    /// plus the gas of the precompiles it called.
+    pub(crate) work: u64,
 }
 
 impl Path {

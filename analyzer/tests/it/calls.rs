@@ -143,6 +143,32 @@ fn identity_precompile_output_flows_back_as_a_slot() {
 }
 
 #[test]
+fn work_counts_the_longest_path_and_a_precompile_as_the_gas_it_charges() {
+    // The caller's balance is unknown before the transaction runs: the branch forks. One path
+    // stops; the other calls ECRECOVER (3,000 gas, whatever the input).
+    let code = Asm::new()
+        .op(op::CALLER)
+        .op(op::BALANCE)
+        .to("recover")
+        .op(op::JUMPI)
+        .op(op::STOP)
+        .label("recover")
+        .push(32)
+        .push(0)
+        .push(128)
+        .push(0)
+        .push(1)
+        .op(op::GAS)
+        .op(op::STATICCALL)
+        .op(op::POP)
+        .op(op::STOP)
+        .build();
+    let p = run(&state(&[(A, code)]), &tx(Some(A), 0, &[]));
+    // Four opcodes to the branch, ten after it, and the precompile's gas.
+    assert_eq!(p.work, 4 + 10 + 3_000);
+}
+
+#[test]
 fn create2_address_follows_eip1014() {
     // EIP-1014 example 0: deployer 0x0, salt 0, init code 0x00.
     let deployer = Address::ZERO;

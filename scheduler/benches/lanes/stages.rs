@@ -3,7 +3,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lanes_analyzer::{BlockInput, Limits, analyze_block};
 use lanes_scheduler::exec::BlockContext;
-use lanes_scheduler::runtime::{RuntimeOptions, execute_parallel, runtime_graph};
+use lanes_scheduler::runtime::{RuntimeOptions, execute_parallel, runtime_plan};
 use lanes_scheduler::{Workload, WorkloadKind, execute_sequential, plan};
 use std::time::Duration;
 
@@ -50,14 +50,14 @@ pub(crate) fn block(c: &mut Criterion, name: &str, input: &BlockInput) {
         b.iter(|| execute_sequential(input).expect("the block executes"));
     });
     let ctx = BlockContext::new(input).expect("the block executes");
-    let graph = runtime_graph(input, &ctx, &predictions);
+    let plan = runtime_plan(input, &ctx, &predictions);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()
         .expect("a thread pool");
     let parallel = || {
         pool.install(|| {
-            execute_parallel(input, &ctx, &graph, RuntimeOptions::default())
+            execute_parallel(input, &ctx, &plan, RuntimeOptions::default())
                 .expect("the block executes")
         })
     };

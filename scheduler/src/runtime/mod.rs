@@ -77,11 +77,21 @@ impl Default for RuntimeOptions {
 
 impl RuntimeOptions {
     /// Whether the block is better run sequentially on the current rayon pool.
-    pub fn sequential(&self, ctx: &BlockContext, graph: &ConflictGraph) -> bool {
-        ctx.len() < self.min_parallel_txs
+    pub fn sequential(&self, plan: &RuntimePlan) -> bool {
+        plan.work.len() < self.min_parallel_txs
             || rayon::current_num_threads() < 2
-            || planned_speedup(ctx, graph, rayon::current_num_threads()) < self.min_planned_speedup
+            || planned_speedup(plan, rayon::current_num_threads()) < self.min_planned_speedup
     }
+}
+
+/// What the runtime plans a block on: the conflicts it must respect, and what each
+/// transaction computes.
+#[derive(Clone, Debug)]
+pub struct RuntimePlan {
+    /// The predicted conflicts ([`ConflictGraph::for_runtime`]).
+    pub graph: ConflictGraph,
+    /// Each transaction's predicted work ([`AccessPrediction::work`]).
+    pub work: Vec<u64>,
 }
 
 /// Why a transaction was executed a second time.
@@ -122,15 +132,16 @@ impl ParallelOutcome {
     }
 }
 
-/// The graph the runtime plans `ctx`'s block on: [`ConflictGraph::for_runtime`] with each
-/// transaction's sender whose pre-block balance covers the most the transaction may cost. A
-/// sender the block funds first (an exchange wallet topped up, a fresh account) would fail
-/// revm's balance check run early, and be executed again: it waits for the credit instead.
-pub fn runtime_graph(
+/// The plan the runtime runs `ctx`'s block on: the predictions' work, and
+/// [`ConflictGraph::for_runtime`] with each transaction's sender whose pre-block balance covers
+/// the most the transaction may cost. A sender the block funds first (an exchange wallet
+/// topped up, a fresh account) would fail revm's balance check run early, and be executed
+/// again: it waits for the credit instead.
+pub fn runtime_plan(
     input: &BlockInput,
     ctx: &BlockContext,
     predictions: &[AccessPrediction],
-) -> ConflictGraph {
+) -> RuntimePlan {
     let senders: Vec<Option<Address>> = ctx
         .txs
         .iter()
@@ -143,7 +154,10 @@ pub fn runtime_graph(
             validate::covers_cost(balance, t).then_some(caller)
         })
         .collect();
-    ConflictGraph::for_runtime(predictions, &senders)
+    RuntimePlan {
+        graph: ConflictGraph::for_runtime(predictions, &senders),
+        work: predictions.iter().map(|p| p.work).collect(),
+    }
 }
 
 /// Executes the block on the current rayon pool ([`execute_planned`]), or sequentially when
@@ -151,15 +165,15 @@ pub fn runtime_graph(
 pub fn execute_parallel(
     input: &BlockInput,
     ctx: &BlockContext,
-    graph: &ConflictGraph,
+    plan: &RuntimePlan,
     options: RuntimeOptions,
 ) -> Result<ParallelOutcome, ExecError> {
-    if options.sequential(ctx, graph) {
+    if options.sequential(plan) {
         return Ok(ParallelOutcome::ran_sequentially(execute_context(
             input, ctx,
         )?));
     }
-    execute_planned(input, ctx, graph)
+    execute_planned(input, ctx, &plan.graph)
 }
 
 /// [`execute_parallel`] over an already prepared pre-state (see
@@ -167,15 +181,15 @@ pub fn execute_parallel(
 pub fn execute_parallel_prepared(
     pre: &PreStateDb<'_>,
     ctx: &BlockContext,
-    graph: &ConflictGraph,
+    plan: &RuntimePlan,
     options: RuntimeOptions,
 ) -> Result<ParallelOutcome, ExecError> {
-    if options.sequential(ctx, graph) {
+    if options.sequential(plan) {
         return Ok(ParallelOutcome::ran_sequentially(execute_prepared(
             pre, ctx,
         )?));
     }
-    run::execute(CommittedState::over(pre), ctx, graph)
+    run::execute(CommittedState::over(pre), ctx, &plan.graph)
 }
 
 /// Executes the block (see the module documentation). `graph` is a conflict graph over its
