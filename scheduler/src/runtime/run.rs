@@ -90,6 +90,8 @@ struct Sched {
     results: Vec<Option<Box<Speculative>>>,
     /// Ready transactions, lowest first (entries whose status moved on are skipped).
     ready: ReadyQueue,
+    /// Transactions whose status is `Ready`.
+    ready_count: usize,
     /// `predecessors[j]`: the transactions `j` depends on in the graph.
     predecessors: Vec<Vec<usize>>,
     /// `guessed[j][n]`: whether `j`'s dependency on `predecessors[j][n]` rests on widened
@@ -142,6 +144,7 @@ impl Sched {
             status: vec![Status::Waiting; n],
             results: (0..n).map(|_| None).collect(),
             ready: ReadyQueue::default(),
+            ready_count: 0,
             predecessors,
             guessed,
             guessing,
@@ -157,6 +160,7 @@ impl Sched {
             if sched.blocking[j] == 0 {
                 sched.status[j] = Status::Ready;
                 sched.ready.first.push(j);
+                sched.ready_count += 1;
             }
         }
         sched
@@ -166,6 +170,7 @@ impl Sched {
         if self.status[j] == Status::Waiting {
             self.status[j] = Status::Ready;
             self.ready.later.push(Reverse(j));
+            self.ready_count += 1;
         }
     }
 
@@ -231,6 +236,9 @@ impl Sched {
     /// `j` runs speculatively, over the changes of its uncommitted ancestors' runs, or on the
     /// pre-block state when it has no ancestors.
     fn start(&mut self, j: usize) -> (usize, Reads) {
+        if self.status[j] == Status::Ready {
+            self.ready_count -= 1;
+        }
         self.status[j] = Status::Running;
         self.speculated += 1;
         let reads = if self.predecessors[j].is_empty() {
@@ -280,6 +288,15 @@ impl Sched {
             .collect()
     }
 
+    /// Whether a parked worker would find something to run: a ready transaction, or (the
+    /// next to commit running) a successor of an uncommitted run or one held back by guesses
+    /// only ([`Self::take_ready`]).
+    fn worth_waking(&self) -> bool {
+        self.ready_count > 0
+            || (self.status.get(self.committed) == Some(&Status::Running)
+                && (!self.held.is_empty() || self.guessing))
+    }
+
     /// Whether a run of `j` should leave its changes for others to read.
     fn has_successors(&self, j: usize) -> bool {
         !self.successors[j].is_empty()
@@ -290,6 +307,9 @@ impl Sched {
         match self.status[k] {
             Status::Running => Claim::Busy,
             Status::Waiting | Status::Ready => {
+                if self.status[k] == Status::Ready {
+                    self.ready_count -= 1;
+                }
                 self.status[k] = Status::Running;
                 Claim::Run
             }
@@ -554,8 +574,14 @@ impl<'c, 'a> Run<'c, 'a> {
                     } else {
                         Claim::Busy
                     };
+                    // A commit that leaves a parked worker nothing to run does not wake it:
+                    // along a chain the committer runs every transaction itself, and each
+                    // wake-up (a system call here, a context switch there) slowed it down.
+                    let wake = sched.worth_waking();
                     drop(sched);
-                    self.signal.notify();
+                    if wake {
+                        self.signal.notify();
+                    }
                 }
                 Err(err) => {
                     committer.error = Some(err);

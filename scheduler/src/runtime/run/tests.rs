@@ -367,3 +367,33 @@ fn ready_transactions_come_lowest_first_from_both_lists() {
     let order: Vec<usize> = std::iter::from_fn(|| queue.pop()).collect();
     assert_eq!(order, [0, 1, 2, 3, 5, 7]);
 }
+
+#[test]
+fn a_parked_worker_is_woken_only_for_something_to_run() {
+    use lanes_analyzer::Access;
+    let writes = || {
+        let mut p = AccessPrediction::default();
+        p.exact.insert(Location::balance(addr(X)), Access::Write);
+        p
+    };
+    // A chain: the committer runs every transaction itself as it becomes the next to commit.
+    let mut sched = Sched::new(&ConflictGraph::build(&[writes(), writes(), writes()]), 3);
+    assert!(sched.worth_waking(), "tx 0 is ready");
+    assert!(matches!(sched.claim(0), Claim::Run));
+    assert!(!sched.worth_waking(), "the committer runs tx 0");
+    sched.committed(0);
+    assert!(sched.worth_waking(), "tx 1 is ready");
+    assert!(matches!(sched.claim(1), Claim::Run));
+    assert!(!sched.worth_waking(), "the committer runs tx 1");
+    // Independent transactions: while the committer runs the first, the others are there to
+    // take, until taken.
+    let mut sched = Sched::new(
+        &ConflictGraph::build(&vec![AccessPrediction::default(); 3]),
+        3,
+    );
+    assert!(matches!(sched.claim(0), Claim::Run));
+    assert!(sched.worth_waking());
+    assert_eq!(sched.take_ready().map(|(j, _)| j), Some(1));
+    assert_eq!(sched.take_ready().map(|(j, _)| j), Some(2));
+    assert!(!sched.worth_waking());
+}
