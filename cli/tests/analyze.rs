@@ -121,6 +121,8 @@ fn one_transaction_predicted_vs_actual() {
     ]);
     assert!(ok);
     let detail: Value = serde_json::from_str(&out).unwrap();
+    // PUSH1 1, PUSH1 0, SSTORE, STOP.
+    assert_eq!(detail["work"], 4);
     let actual = detail["actual"].as_array().unwrap();
     let slot0 = actual
         .iter()
@@ -139,6 +141,7 @@ fn one_transaction_predicted_vs_actual() {
     let (ok, text) = lanes(&["analyze", root.path().to_str().unwrap(), "--tx", "1"]);
     assert!(ok);
     assert!(text.contains("missed ("), "{text}");
+    assert!(text.contains("transaction 1 (work: 4 steps)"), "{text}");
     let (ok, _) = lanes(&["analyze", root.path().to_str().unwrap(), "--tx", "7"]);
     assert!(!ok);
 }

@@ -40,6 +40,9 @@ pub(crate) struct TxDetail {
     /// The transaction's row.
     #[serde(flatten)]
     pub(crate) row: TxRow,
+    /// The predicted work ([`lanes_analyzer::AccessPrediction::work`]), which the runtime's
+    /// planner weighs the transaction by.
+    pub(crate) work: u64,
     /// Actual accesses not predicted.
     pub(crate) missed: Vec<Entry>,
     /// Exactly predicted locations not accessed.
@@ -68,6 +71,7 @@ impl TxDetail {
         };
         Some(Self {
             row,
+            work: prediction.work,
             missed: quality.missed.iter().map(|(l, a)| entry(*l, *a)).collect(),
             extra: quality
                 .extra
@@ -118,7 +122,7 @@ impl TxDetail {
         let title = |name: &str, n: usize| format!("{name} ({n})");
         vec![
             (
-                format!("transaction {}", self.row.index),
+                format!("transaction {} (work: {} steps)", self.row.index, self.work),
                 TxRow::table(std::slice::from_ref(&self.row)),
             ),
             (title("missed", self.missed.len()), section(&self.missed)),
