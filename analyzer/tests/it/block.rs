@@ -49,6 +49,15 @@ fn a_later_transaction_sees_an_earlier_write() {
     assert!(p[1].assumptions.contains(&slot(C, U256::ZERO)));
 }
 
+/// The block's predictions on a pool of `threads`.
+fn on_threads(input: &BlockInput, threads: usize) -> Vec<lanes_analyzer::AccessPrediction> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| analyze_block(input, &Limits::default()))
+}
+
 /// A block at Cancun-era height over `pre` with `txs`.
 fn block_input(
     pre: lanes_analyzer::PreState,
@@ -104,13 +113,7 @@ fn a_chain_of_dependent_transactions_gives_the_same_predictions_on_any_thread_co
         .insert(U256::ZERO, U256::ZERO);
     let n = 60;
     let input = block_input(pre, (0..n).map(|_| tx(Some(C), 0, &[])).collect());
-    let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| analyze_block(&input, &Limits::default()))
-    };
+    let on = |threads: usize| on_threads(&input, threads);
     let one = on(1);
     for (i, p) in one.iter().enumerate() {
         let own = slot(C, U256::from(100 + i));
@@ -146,13 +149,7 @@ fn a_call_into_code_the_block_deploys_is_analysed_like_any_other_on_any_thread_c
         txs.push(tx(Some(to), 1, &[]));
     }
     let input = block_input(state(&[]), txs);
-    let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| analyze_block(&input, &Limits::default()))
-    };
+    let on = |threads: usize| on_threads(&input, threads);
     let one = on(1);
     for (i, p) in one.iter().enumerate().skip(1) {
         let deployed = slot(created, U256::ZERO);

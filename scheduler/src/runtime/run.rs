@@ -236,10 +236,7 @@ impl Sched {
     /// `j` runs speculatively, over the changes of its uncommitted ancestors' runs, or on the
     /// pre-block state when it has no ancestors.
     fn start(&mut self, j: usize) -> (usize, Reads) {
-        if self.status[j] == Status::Ready {
-            self.ready_count -= 1;
-        }
-        self.status[j] = Status::Running;
+        self.set_running(j);
         self.speculated += 1;
         let reads = if self.predecessors[j].is_empty() {
             Reads::PreBlock
@@ -288,6 +285,14 @@ impl Sched {
             .collect()
     }
 
+    /// `j` starts running (speculatively, or as the next to commit).
+    fn set_running(&mut self, j: usize) {
+        if self.status[j] == Status::Ready {
+            self.ready_count -= 1;
+        }
+        self.status[j] = Status::Running;
+    }
+
     /// Whether a parked worker would find something to run: a ready transaction, or (the
     /// next to commit running) a successor of an uncommitted run or one held back by guesses
     /// only ([`Self::take_ready`]).
@@ -307,10 +312,7 @@ impl Sched {
         match self.status[k] {
             Status::Running => Claim::Busy,
             Status::Waiting | Status::Ready => {
-                if self.status[k] == Status::Ready {
-                    self.ready_count -= 1;
-                }
-                self.status[k] = Status::Running;
+                self.set_running(k);
                 Claim::Run
             }
             Status::Done => self.results[k].take().map_or(Claim::Run, Claim::Validate),
